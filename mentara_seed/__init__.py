@@ -1,0 +1,1 @@
+"""mentara-seed: keep a Django database stocked with realistic, related data."""
