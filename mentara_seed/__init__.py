@@ -1,1 +1,82 @@
-"""mentara-seed: keep a Django database stocked with realistic, related data."""
+"""mentara-seed: keep a Django database stocked with realistic, related data.
+
+The public API, importable once Django is set up::
+
+    from mentara_seed import Levels, Requirement, Seeder, register   # in an app's seeding.py
+    report = mentara_seed.seed(mode="light")                        # or audit(...)
+
+Names are resolved lazily so that listing ``mentara_seed`` in INSTALLED_APPS imports nothing
+that needs the app registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .audit import AuditContext, Gap
+    from .exceptions import (
+        AlreadyRegistered,
+        ConfigurationError,
+        DatabaseNotReady,
+        NotRegistered,
+        SeedingError,
+    )
+    from .fill import FillContext
+    from .pipeline import audit, seed_database
+    from .registry import Seeder, SeedRegistry, register, site
+    from .report import SeedReport
+    from .requirements import Levels, Requirement
+
+    seed = seed_database
+
+_EXPORTS = {
+    "AuditContext": "audit",
+    "Gap": "audit",
+    "AlreadyRegistered": "exceptions",
+    "ConfigurationError": "exceptions",
+    "DatabaseNotReady": "exceptions",
+    "NotRegistered": "exceptions",
+    "SeedingError": "exceptions",
+    "FillContext": "fill",
+    "audit": "pipeline",
+    "seed_database": "pipeline",
+    "SeedRegistry": "registry",
+    "Seeder": "registry",
+    "register": "registry",
+    "site": "registry",
+    "SeedReport": "report",
+    "Levels": "requirements",
+    "Requirement": "requirements",
+}
+
+__all__ = [
+    "AlreadyRegistered",
+    "AuditContext",
+    "ConfigurationError",
+    "DatabaseNotReady",
+    "FillContext",
+    "Gap",
+    "Levels",
+    "NotRegistered",
+    "Requirement",
+    "SeedRegistry",
+    "SeedReport",
+    "Seeder",
+    "SeedingError",
+    "audit",
+    "register",
+    "seed",
+    "seed_database",
+    "site",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "seed":
+        name = "seed_database"
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mentara_seed' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)

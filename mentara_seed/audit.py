@@ -1,0 +1,159 @@
+"""The audit: totals per model and, per requirement, the entities below their minimum.
+
+Each requirement costs one aggregate query that returns only the entities with a gap, so the
+number of queries depends on the requirements, never on the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q
+
+from .registry import Seeder, SeedRegistry
+from .requirements import POPULATION, Requirement, Target
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    using: str
+    mode: str
+    now: datetime
+    seed: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One requirement of one seeder with its numbers in force: the unit of audit and fill."""
+
+    seeder: Seeder
+    requirement: Requirement | None  # None: the seeder's population
+    target: Target
+
+    @property
+    def name(self) -> str:
+        return self.requirement.name if self.requirement else POPULATION
+
+    @property
+    def id(self) -> str:
+        return f"{self.seeder.label}.{self.name}"
+
+    @property
+    def is_population(self) -> bool:
+        return self.requirement is None
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An entity (or, for a population, the whole model) that lacks data for one step."""
+
+    step: Step
+    pk: Any
+    key: Any
+    label: str
+    current: int
+    required: int
+    #: Rows to add; 0 when the entity is over a maximum, which mentara-seed never repairs.
+    missing: int
+
+    @property
+    def over_maximum(self) -> bool:
+        return self.step.target.maximum is not None and self.current > self.step.target.maximum
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.step.seeder.label,
+            "pk": self.pk,
+            "label": self.label,
+            "requirement": self.step.name,
+            "current": self.current,
+            "required": self.required,
+            "missing": self.missing,
+            "kind": "maximum" if self.over_maximum else "minimum",
+        }
+
+
+def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
+    """The gaps of one step, in the stable order of the entities' keys (one query at most)."""
+    seeder = step.seeder
+    target = step.target
+    if step.requirement is None:
+        current = seeder.get_queryset(ctx.using).count()
+        if current >= target.minimum:
+            return []
+        return [
+            Gap(step, None, None, "population", current, target.minimum, target.minimum - current)
+        ]
+
+    bounds: list[Q] = []
+    if target.minimum > 0:
+        bounds.append(Q(_seed_current__lt=target.minimum))
+    if target.maximum is not None:
+        bounds.append(Q(_seed_current__gt=target.maximum))
+    if not bounds:
+        return []
+
+    requirement = step.requirement
+    queryset = seeder.get_queryset(ctx.using)
+    if requirement.when is not None:
+        condition = requirement.when(ctx) if callable(requirement.when) else requirement.when
+        # A subquery keeps joins in the condition from multiplying the count below.
+        queryset = queryset.filter(
+            pk__in=seeder.get_queryset(ctx.using).filter(condition).values("pk")
+        )
+    bound = bounds[0]
+    for extra in bounds[1:]:
+        bound |= extra
+    key_field = seeder.key_field
+    label_field = seeder.label_field or key_field
+    rows = (
+        queryset.annotate(_seed_current=requirement.count_expression(ctx, target.window_days))
+        .filter(bound)
+        .order_by(key_field, "pk")
+        .values_list("pk", key_field, label_field, "_seed_current")
+    )
+    gaps = []
+    for pk, key, label, current in rows:
+        current = int(current or 0)
+        missing = max(target.minimum - current, 0)
+        required = target.minimum if missing else target.maximum or 0
+        gaps.append(Gap(step, pk, key, str(label), current, required, missing))
+    return gaps
+
+
+def audit_steps(steps: Iterable[Step], ctx: AuditContext) -> list[Gap]:
+    gaps: list[Gap] = []
+    for step in steps:
+        gaps.extend(audit_step(step, ctx))
+    return gaps
+
+
+def counted_models(registry: SeedRegistry) -> list[type[models.Model]]:
+    """The registered models and every model of their apps, in a stable order."""
+    seen: dict[str, type[models.Model]] = {}
+    for seeder in registry:
+        seen[seeder.label] = seeder.model
+        app_config = apps.get_app_config(seeder.model._meta.app_label)
+        for model in app_config.get_models():
+            seen.setdefault(model._meta.label, model)
+    return [seen[label] for label in sorted(seen)]
+
+
+def count_totals(
+    registry: SeedRegistry, using: str, extra: Sequence[type[models.Model]] = ()
+) -> dict[str, int]:
+    """Rows per model (one COUNT each); registered proxies count through their seeder."""
+    totals: dict[str, int] = {}
+    models_ = {m._meta.label: m for m in [*counted_models(registry), *extra]}
+    for label in sorted(models_):
+        model = models_[label]
+        if registry.is_registered(model):
+            totals[label] = registry.get(model).get_queryset(using).count()
+        else:
+            totals[label] = model._default_manager.using(using).count()
+    return totals

@@ -1,0 +1,220 @@
+"""Applying a step: buffered, batched inserts with deterministic values.
+
+Seeders describe rows as plain dicts of field values (attnames such as ``author_id`` are
+welcome) and hand them to :meth:`FillContext.add`; the context inserts them with ``bulk_create``
+in batches. Fields a seeder does not set but the model requires are completed by model-bakery's
+generators, so a model that gains a required field keeps seeding.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models.fields import NOT_PROVIDED
+from model_bakery import random_gen
+from model_bakery.baker import Baker
+
+from .audit import AuditContext, Gap, Step
+from .exceptions import ConfigurationError
+from .rand import Rand, derive_seed
+from .requirements import Target
+
+K = TypeVar("K", bound=Hashable)
+M = TypeVar("M", bound=models.Model)
+
+#: SQLite allows at most 999 host parameters in old builds; chunks of ``IN (...)`` stay under it.
+IN_CHUNK = 500
+
+
+def chunked(items: Sequence[K], size: int = IN_CHUNK) -> Iterator[Sequence[K]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@functools.cache
+def _fields_to_complete(
+    model: type[models.Model], provided: frozenset[str]
+) -> tuple[models.Field, ...]:
+    """Concrete fields that need a value the seeder did not provide and the model has no
+    default for; model-bakery generates those."""
+    needed = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name in provided or field.attname in provided:
+            continue
+        if field.null or field.has_default() or field.db_default is not NOT_PROVIDED:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            continue
+        if field.blank and field.empty_strings_allowed:
+            continue  # a blank text field is satisfied by "".
+        if field.is_relation:
+            raise ConfigurationError(
+                f"{model._meta.label}.{field.name} is a required relation the seeder does not "
+                "set; set it in the seeder (mentara-seed never invents parent rows)"
+            )
+        needed.append(field)
+    return tuple(needed)
+
+
+class FillContext:
+    """What a seeder's ``create`` and ``fill_*`` methods use to read and write."""
+
+    def __init__(
+        self, *, using: str, mode: str, now: datetime, seed: int, batch_size: int = 1000
+    ) -> None:
+        self.using = using
+        self.mode = mode
+        self.now = now
+        self.seed = seed
+        self.batch_size = batch_size
+        self.added: Counter[str] = Counter()
+        self.step_added: Counter[str] = Counter()
+        self.shortfalls: dict[tuple[str, Any], str] = {}
+        self.step: Step | None = None
+        #: The numbers in force for every step of the run, by step id.
+        self.targets: dict[str, Target] = {}
+        #: For a population step: how many entities existed before (the first new ordinal).
+        self.ordinal_start = 0
+        self._buffers: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
+        self._claimed: dict[tuple[str, str], set[Any]] = defaultdict(set)
+        self._batches = 0
+
+    @property
+    def audit_context(self) -> AuditContext:
+        return AuditContext(using=self.using, mode=self.mode, now=self.now, seed=self.seed)
+
+    def target(self, step_id: str, default: int = 0) -> int:
+        """The minimum in force for another step (for a parent that creates its children's
+        minimum at once); ``default`` when that step is not registered."""
+        target = self.targets.get(step_id)
+        return target.minimum if target is not None else default
+
+    def begin_step(self, step: Step, ordinal_start: int = 0) -> None:
+        self.step = step
+        self.ordinal_start = ordinal_start
+        self.step_added = Counter()
+
+    def rng(self, *parts: object) -> Rand:
+        """A generator keyed by the seed, the step's model, and ``parts`` (entity key, purpose,
+        ordinal): the same parts always give the same values."""
+        label = self.step.seeder.label if self.step else ""
+        return Rand(self.seed, label, *parts)
+
+    def objects(self, model: type[M]) -> models.QuerySet[M]:
+        return model._default_manager.using(self.using)
+
+    # Writing -----------------------------------------------------------------------------------
+
+    def add(self, model: type[models.Model], /, **values: Any) -> None:
+        """Queue one row; it is inserted in a batch, by the end of the step at the latest."""
+        buffer = self._buffers[model]
+        buffer.append(values)
+        if len(buffer) >= self.batch_size:
+            self._write(model, buffer)
+            self._buffers[model] = []
+
+    def pending(self, model: type[models.Model]) -> list[dict[str, Any]]:
+        """The rows of ``model`` queued and not yet written, in order (to complete them late)."""
+        return self._buffers.get(model, [])
+
+    def insert(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
+        """Insert rows now and return them with primary keys (for rows that others refer to)."""
+        self.flush(model)
+        return self._write(model, list(rows))
+
+    def flush(self, model: type[models.Model] | None = None) -> None:
+        targets = [model] if model is not None else list(self._buffers)
+        for target in targets:
+            rows = self._buffers.pop(target, [])
+            if rows:
+                self._write(target, rows)
+
+    def _write(self, model: type[M], rows: list[dict[str, Any]]) -> list[M]:
+        if not rows:
+            return []
+        instances = [model(**values) for values in rows]
+        self._complete_required_fields(model, rows, instances)
+        created = self.objects(model).bulk_create(instances, batch_size=self.batch_size)
+        label = model._meta.concrete_model._meta.label
+        self.added[label] += len(created)
+        self.step_added[label] += len(created)
+        return created
+
+    def _complete_required_fields(
+        self, model: type[models.Model], rows: list[dict[str, Any]], instances: list[models.Model]
+    ) -> None:
+        fields = _fields_to_complete(model, frozenset(rows[0]))
+        if not fields:
+            return
+        self._batches += 1
+        step = self.step.id if self.step else ""
+        # model-bakery draws from one module-level Random; seeding it per batch keeps it keyed.
+        random_gen.baker_random.seed(derive_seed(self.seed, step, model._meta.label, self._batches))
+        baker = Baker(model, _using=self.using)
+        for instance in instances:
+            for field in fields:
+                setattr(instance, field.attname, baker.generate_value(field, commit=False))
+
+    # Reading helpers ---------------------------------------------------------------------------
+
+    def claim_unique(
+        self,
+        model: type[models.Model],
+        field: str,
+        keys: Sequence[K],
+        make: Callable[[K, int], Any],
+        max_attempts: int = 1000,
+    ) -> dict[K, Any]:
+        """A unique value of ``model.field`` for each key: ``make(key, attempt)`` is tried with
+        attempt 0, 1, 2... until the value is neither in the database nor claimed in this run, so
+        hand-made rows that hold a generated value push the generator to its next value."""
+        claimed = self._claimed[(model._meta.label, field)]
+        attempts: dict[K, int] = dict.fromkeys(keys, 0)
+        result: dict[K, Any] = {}
+        pending = list(keys)
+        while pending:
+            proposals = {key: make(key, attempts[key]) for key in pending}
+            taken: set[Any] = set()
+            values = list(proposals.values())
+            for part in chunked(values):
+                taken.update(
+                    self.objects(model)
+                    .filter(**{f"{field}__in": part})
+                    .values_list(field, flat=True)
+                )
+            retry = []
+            for key in pending:
+                value = proposals[key]
+                if value in taken or value in claimed:
+                    attempts[key] += 1
+                    if attempts[key] >= max_attempts:
+                        raise ConfigurationError(
+                            f"no free value for {model._meta.label}.{field} after "
+                            f"{max_attempts} attempts"
+                        )
+                    retry.append(key)
+                else:
+                    claimed.add(value)
+                    result[key] = value
+            pending = retry
+        return result
+
+    def shortfall(self, gap: Gap, reason: str) -> None:
+        """Record why a gap could not be filled; verification reports it."""
+        self.shortfalls[(gap.step.id, gap.pk)] = reason
+
+    def values_by(
+        self, queryset: models.QuerySet, group: str, *fields: str, keys: Iterable[Any]
+    ) -> dict[Any, list[tuple[Any, ...]]]:
+        """``fields`` of the rows of ``queryset`` grouped by ``group``, for the given keys, read
+        in chunks (a query per chunk of keys) in the queryset's order."""
+        grouped: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
+        for part in chunked(list(keys)):
+            for row in queryset.filter(**{f"{group}__in": part}).values_list(group, *fields):
+                grouped[row[0]].append(row[1:])
+        return grouped

@@ -1,0 +1,95 @@
+"""What seed_dynamic and seed_audit share: option parsing and turning errors into CommandError."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS
+from django.utils.dateparse import parse_datetime
+
+from mentara_seed.requirements import MODES
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def iso_datetime(text: str) -> datetime:
+    try:
+        value = parse_datetime(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO-8601 date-time such as 2026-01-01T12:00:00Z, got {text!r}"
+        )
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no time zone; add one, for example 2026-01-01T12:00:00Z"
+        )
+    return value
+
+
+def add_common_arguments(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help="Requirement table to meet (default: MENTARA_SEED['MODE'], else medium).",
+    )
+    parser.add_argument(
+        "--scale",
+        type=positive_int,
+        default=None,
+        help="Multiply the population minimums (not the per-entity ones) by K (default 1).",
+    )
+    parser.add_argument(
+        "--seed",
+        type=whole_number,
+        default=None,
+        help="Random seed; the same state, seed and --now give the same rows (default 0).",
+    )
+    parser.add_argument(
+        "--now",
+        type=iso_datetime,
+        default=None,
+        help="Reference time for generated timestamps, ISO-8601 with a zone (default: now).",
+    )
+    parser.add_argument(
+        "--database",
+        default=DEFAULT_DB_ALIAS,
+        help='Database alias to work on (default "default").',
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: the human report; json: one JSON object on stdout.",
+    )
+
+
+class SeedCommandMixin(BaseCommand):
+    # Argparse errors become CommandError (one line, exit 1), not a usage dump on exit 2.
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: object) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.called_from_command_line = False
+        return parser
+
+    @staticmethod
+    def fail(message: str) -> CommandError:
+        return CommandError(message)

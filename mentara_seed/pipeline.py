@@ -1,0 +1,208 @@
+"""The pipeline: audit -> gaps -> fill -> verify -> report, behind ``seed()`` and ``audit()``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from .audit import AuditContext, Step, audit_step, audit_steps, count_totals
+from .conf import (
+    parsed_overrides,
+    seed_settings,
+    validate_mode,
+    validate_positive_int,
+    validate_seed,
+)
+from .exceptions import ConfigurationError, DatabaseNotReady
+from .fill import FillContext
+from .plan import build_steps
+from .registry import SeedRegistry, site
+from .report import DatabaseInfo, SeedReport, StepResult
+
+#: Later steps can change what earlier ones see (a new member needs posts); a further pass
+#: picks that up. Two suffice for the shipped seeders; the cap stops a seeder that never converges.
+MAX_PASSES = 3
+
+ProgressCallback = Callable[[Step, int, int], None]
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+def database_info(using: str) -> DatabaseInfo:
+    connection = connections[using]
+    return DatabaseInfo(
+        alias=using, vendor=connection.vendor, name=str(connection.settings_dict.get("NAME"))
+    )
+
+
+def check_database(using: str) -> None:
+    """Refuse an unknown alias, an unreachable server or unapplied migrations, in one line."""
+    if using not in connections:
+        known = ", ".join(connections) or "none"
+        raise ConfigurationError(f"unknown database {using!r}; configured: {known}")
+    connection = connections[using]
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseNotReady(f"cannot reach database {using!r}: {first_line}") from exc
+    if pending:
+        raise DatabaseNotReady(
+            f"database {using!r} has {len(pending)} unapplied migration(s); "
+            "run manage.py migrate first"
+        )
+
+
+def _options(
+    mode: str | None, scale: int | None, seed: int | None, now: datetime | None
+) -> tuple[str, int, int, datetime]:
+    mode = validate_mode(mode if mode is not None else seed_settings.mode)
+    scale = validate_positive_int("scale", scale if scale is not None else seed_settings.scale)
+    seed = validate_seed(seed if seed is not None else seed_settings.seed)
+    now = now if now is not None else timezone.now()
+    if timezone.is_naive(now):
+        raise ConfigurationError("now must be timezone-aware (for example 2026-01-01T00:00:00Z)")
+    # Whole seconds: every generated time is an offset from now and databases differ below that.
+    return mode, scale, seed, now.replace(microsecond=0)
+
+
+def prepare(
+    *,
+    mode: str | None,
+    scale: int | None,
+    seed: int | None,
+    now: datetime | None,
+    using: str,
+    registry: SeedRegistry,
+) -> tuple[list[Step], AuditContext, int]:
+    """Validate everything, touching nothing; raise ``SeedingError`` on the first problem."""
+    mode, scale, seed, now = _options(mode, scale, seed, now)
+    batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
+    steps = build_steps(
+        registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
+    )
+    check_database(using)
+    return steps, AuditContext(using=using, mode=mode, now=now, seed=seed), batch_size
+
+
+def audit(
+    *,
+    mode: str | None = None,
+    scale: int | None = None,
+    seed: int | None = None,
+    now: datetime | None = None,
+    database: str = DEFAULT_DB_ALIAS,
+    registry: SeedRegistry = site,
+) -> SeedReport:
+    """Read-only: counts and gaps against the requirements of ``mode``."""
+    return seed_database(
+        mode=mode,
+        scale=scale,
+        seed=seed,
+        now=now,
+        database=database,
+        registry=registry,
+        audit_only=True,
+    )
+
+
+def seed_database(
+    *,
+    mode: str | None = None,
+    scale: int | None = None,
+    seed: int | None = None,
+    now: datetime | None = None,
+    database: str = DEFAULT_DB_ALIAS,
+    registry: SeedRegistry = site,
+    audit_only: bool = False,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> SeedReport:
+    """Audit, fill exactly what is missing, verify; see the README for the guarantees."""
+    started = time.perf_counter()
+    steps, ctx, batch_size = prepare(
+        mode=mode, scale=scale, seed=seed, now=now, using=database, registry=registry
+    )
+    report = SeedReport(
+        mode=ctx.mode,
+        scale=validate_positive_int("scale", scale if scale is not None else seed_settings.scale),
+        seed=ctx.seed,
+        now=ctx.now,
+        database=database_info(database),
+        audit_only=audit_only,
+        dry_run=dry_run,
+    )
+    report.counts_before = count_totals(registry, database)
+    report.gaps = audit_steps(steps, ctx)
+    if audit_only:
+        report.counts = dict(report.counts_before)
+    elif dry_run:
+        try:
+            with transaction.atomic(using=database):
+                _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
+                raise _DryRunRollback
+        except _DryRunRollback:
+            pass
+    else:
+        _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
+    report.duration_s = time.perf_counter() - started
+    return report
+
+
+def _fill_and_verify(
+    steps: list[Step],
+    actx: AuditContext,
+    batch_size: int,
+    report: SeedReport,
+    registry: SeedRegistry,
+    progress: ProgressCallback | None,
+) -> None:
+    ctx = FillContext(
+        using=actx.using, mode=actx.mode, now=actx.now, seed=actx.seed, batch_size=batch_size
+    )
+    ctx.targets = {step.id: step.target for step in steps}
+    remaining = report.gaps
+    for _ in range(MAX_PASSES):
+        if not any(gap.missing for gap in remaining):
+            break
+        added_before = sum(ctx.added.values())
+        for index, step in enumerate(steps):
+            if progress:
+                progress(step, index, len(steps))
+            result = _apply_step(step, actx, ctx)
+            if result:
+                report.steps.append(result)
+        remaining = audit_steps(steps, actx)
+        if sum(ctx.added.values()) == added_before:
+            break
+    report.remaining = remaining
+    report.reasons = dict(ctx.shortfalls)
+    report.added = dict(sorted(ctx.added.items()))
+    report.counts = count_totals(registry, actx.using)
+
+
+def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult | None:
+    # Audit and fill under one transaction: a step lands whole or not at all.
+    with transaction.atomic(using=actx.using):
+        gaps = [gap for gap in audit_step(step, actx) if gap.missing > 0]
+        if not gaps:
+            return None
+        if step.is_population:
+            ctx.begin_step(step, ordinal_start=gaps[0].current)
+            step.seeder.create(ctx, gaps[0].missing)
+        else:
+            assert step.requirement is not None
+            ctx.begin_step(step)
+            step.seeder.fill(step.requirement, ctx, gaps)
+        ctx.flush()
+    if not ctx.step_added:
+        return None
+    return StepResult(step_id=step.id, entities=len(gaps), added=dict(ctx.step_added))

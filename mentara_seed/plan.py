@@ -1,0 +1,104 @@
+"""From the registry, the mode and the overrides to an ordered list of steps.
+
+Population steps come first, in registration order; then each requirement, after the steps it
+names in ``after`` and otherwise in declaration order (a stable topological sort).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+
+from .audit import Step
+from .exceptions import ConfigurationError, NotRegistered
+from .registry import SeedRegistry
+from .requirements import POPULATION, Levels, resolve
+
+
+def build_steps(
+    registry: SeedRegistry,
+    *,
+    mode: str,
+    scale: int = 1,
+    overrides: Mapping[str, Mapping[str, dict[str, int]]] | None = None,
+) -> list[Step]:
+    overrides = overrides or {}
+    for label, requirements in overrides.items():
+        try:
+            seeder = registry.by_label(label)
+        except NotRegistered:
+            known = ", ".join(s.label for s in registry) or "none"
+            raise ConfigurationError(
+                f"MENTARA_SEED['REQUIREMENTS'] names {label!r}, which has no seeder "
+                f"(registered: {known})"
+            ) from None
+        unknown = set(requirements) - set(seeder.requirement_names())
+        if unknown:
+            raise ConfigurationError(
+                f"{seeder.label} has no requirement {', '.join(sorted(unknown))}; "
+                f"it has {', '.join(seeder.requirement_names())}"
+            )
+    lowered = {label.lower(): value for label, value in overrides.items()}
+
+    population: list[Step] = []
+    declared: list[Step] = []
+    for seeder in registry:
+        own = lowered.get(seeder.label.lower(), {})
+        if seeder.population is not None:
+            levels = seeder.population
+            levels = levels if isinstance(levels, Levels) else Levels.all(levels)
+            target = resolve(
+                where=f"{seeder.label}.{POPULATION}",
+                minimum=levels,
+                maximum=None,
+                window_days=None,
+                mode=mode,
+                override=own.get(POPULATION),
+                scale=scale,
+            )
+            population.append(Step(seeder, None, target))
+        for requirement in seeder.requirements:
+            assert isinstance(requirement.minimum, Levels)
+            window = requirement.window_days
+            target = resolve(
+                where=f"{seeder.label}.{requirement.name}",
+                minimum=requirement.minimum,
+                maximum=requirement.maximum,
+                window_days=window if isinstance(window, Levels) else None,
+                mode=mode,
+                override=own.get(requirement.name),
+            )
+            declared.append(Step(seeder, requirement, target))
+    return population + _ordered(declared, {s.id for s in population})
+
+
+def _ordered(steps: list[Step], done: set[str]) -> list[Step]:
+    by_id = {step.id: index for index, step in enumerate(steps)}
+    waiting_on: dict[int, set[int]] = {}
+    for index, step in enumerate(steps):
+        assert step.requirement is not None
+        needs = set()
+        for name in step.requirement.after:
+            if name in done:
+                continue
+            if name not in by_id:
+                raise ConfigurationError(
+                    f"{step.id} is declared after {name!r}, which is not a registered step"
+                )
+            needs.add(by_id[name])
+        waiting_on[index] = needs
+    ready = [index for index, needs in waiting_on.items() if not needs]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        index = heapq.heappop(ready)
+        order.append(index)
+        for other, needs in waiting_on.items():
+            if index in needs:
+                needs.discard(index)
+                if not needs:
+                    heapq.heappush(ready, other)
+    if len(order) != len(steps):
+        cycle = sorted(steps[i].id for i, needs in waiting_on.items() if needs)
+        raise ConfigurationError(f"the 'after' declarations form a cycle among {', '.join(cycle)}")
+    return [steps[index] for index in order]

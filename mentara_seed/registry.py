@@ -1,0 +1,169 @@
+"""The registry of seeders, modelled on ``django.contrib.admin.site``.
+
+A seeder tells mentara-seed how many entities of one model must exist (``population``), what each
+entity must have (``requirements``) and how to make the missing rows (``create`` and
+``fill_<requirement>`` methods). Projects register seeders in a ``seeding.py`` module beside their
+models; :func:`autodiscover` imports those modules when the app registry is ready.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from django.db import models
+from django.utils.module_loading import autodiscover_modules
+
+from .exceptions import AlreadyRegistered, ConfigurationError, NotRegistered
+from .requirements import POPULATION, Levels, Requirement
+
+if TYPE_CHECKING:
+    from .audit import Gap
+    from .fill import FillContext
+
+
+class Seeder:
+    """The seeder of one model; subclass it and decorate it with ``@register(Model)``."""
+
+    model: type[models.Model]
+    #: How many entities of ``model`` must exist, per mode (``--scale`` multiplies it).
+    population: ClassVar[Levels | int | None] = None
+    #: What each entity must have.
+    requirements: ClassVar[Sequence[Requirement]] = ()
+    #: Steps that must run before this seeder's population step.
+    population_after: ClassVar[tuple[str, ...]] = ()
+    #: A unique field that identifies an entity across runs (its natural key). Random values are
+    #: keyed by it, so it must not be a primary key the tool allocates (sequences skip on rollback).
+    key_field: ClassVar[str] = "pk"
+    #: The field shown for an entity in reports.
+    label_field: ClassVar[str | None] = None
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    def get_queryset(self, using: str) -> models.QuerySet:
+        """The entities this seeder is responsible for (a proxy's manager already filters them)."""
+        return self.model._default_manager.using(using)
+
+    def create(self, ctx: FillContext, count: int) -> None:
+        """Create ``count`` new entities to meet the population; ``ctx.ordinal_start`` is the
+        number that already exist."""
+        raise NotImplementedError(f"{type(self).__name__} declares a population but no create()")
+
+    def fill(self, requirement: Requirement, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        method: Callable[[FillContext, Sequence[Gap]], None] = getattr(
+            self, requirement.fill_method
+        )
+        method(ctx, gaps)
+
+    def requirement(self, name: str) -> Requirement:
+        for requirement in self.requirements:
+            if requirement.name == name:
+                return requirement
+        raise ConfigurationError(f"{self.label} has no requirement {name!r}")
+
+    def requirement_names(self) -> list[str]:
+        names = [r.name for r in self.requirements]
+        return [POPULATION, *names] if self.population is not None else names
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} for {self.label}>"
+
+
+SeederT = TypeVar("SeederT", bound=type[Seeder])
+
+
+class SeedRegistry:
+    """Seeders by model, in registration order (which breaks ties in the fill order)."""
+
+    def __init__(self) -> None:
+        self._registry: dict[type[models.Model], Seeder] = {}
+        self._origins: dict[type[models.Model], str] = {}
+
+    def register(self, model: type[models.Model], seeder_class: type[Seeder]) -> Seeder:
+        if not (isinstance(model, type) and issubclass(model, models.Model)):
+            raise ConfigurationError(f"{model!r} is not a Django model")
+        if model._meta.abstract:
+            raise ConfigurationError(f"{model.__name__} is abstract and cannot be seeded")
+        if model in self._registry:
+            raise AlreadyRegistered(
+                f"{model._meta.label} is already registered by {self._origins[model]}"
+            )
+        seeder = seeder_class(model)
+        self._check_fill_methods(seeder)
+        self._registry[model] = seeder
+        self._origins[model] = f"{seeder_class.__module__}.{seeder_class.__qualname__}"
+        return seeder
+
+    @staticmethod
+    def _check_fill_methods(seeder: Seeder) -> None:
+        names = [r.name for r in seeder.requirements]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ConfigurationError(
+                f"{seeder.label} declares requirement(s) twice: {', '.join(sorted(duplicates))}"
+            )
+        for requirement in seeder.requirements:
+            if not callable(getattr(seeder, requirement.fill_method, None)):
+                raise ConfigurationError(
+                    f"{type(seeder).__name__} declares requirement {requirement.name!r} "
+                    f"but has no method {requirement.fill_method}()"
+                )
+
+    def unregister(self, model: type[models.Model]) -> None:
+        if model not in self._registry:
+            raise NotRegistered(f"{model._meta.label} is not registered")
+        del self._registry[model]
+        del self._origins[model]
+
+    def is_registered(self, model: type[models.Model]) -> bool:
+        return model in self._registry
+
+    def get(self, model: type[models.Model]) -> Seeder:
+        try:
+            return self._registry[model]
+        except KeyError:
+            raise NotRegistered(f"{model._meta.label} is not registered") from None
+
+    def by_label(self, label: str) -> Seeder:
+        for seeder in self:
+            if seeder.label.lower() == label.lower():
+                return seeder
+        raise NotRegistered(f"no seeder is registered for {label!r}")
+
+    def __iter__(self) -> Iterator[Seeder]:
+        return iter(list(self._registry.values()))
+
+    def __len__(self) -> int:
+        return len(self._registry)
+
+
+site = SeedRegistry()
+
+
+def register(
+    *models_: type[models.Model], site: SeedRegistry | None = None
+) -> Callable[[SeederT], SeederT]:
+    """Class decorator: ``@register(Model)`` registers the seeder class for ``Model``."""
+
+    def wrapper(seeder_class: SeederT) -> SeederT:
+        if not models_:
+            raise ConfigurationError("register() needs at least one model")
+        if not (inspect.isclass(seeder_class) and issubclass(seeder_class, Seeder)):
+            raise ConfigurationError("the class decorated with register() must subclass Seeder")
+        registry = site or globals()["site"]
+        for model in models_:
+            registry.register(model, seeder_class)
+        return seeder_class
+
+    return wrapper
+
+
+def autodiscover() -> None:
+    """Import every installed app's ``seeding`` module (missing ones are skipped, not masked)."""
+    autodiscover_modules("seeding", register_to=site)

@@ -1,0 +1,203 @@
+"""The result of a run and its two renderings: the original's four-step text report, and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .audit import Gap
+
+#: Entities listed per model in the text report; the rest are counted, so heavy runs stay readable.
+ENTITY_LINES_PER_MODEL = 5
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    alias: str
+    vendor: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.alias} ({self.vendor}, {self.name})"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step_id: str
+    entities: int
+    added: dict[str, int]
+
+
+@dataclass
+class SeedReport:
+    """What a run found, did and left; ``as_dict()`` is the JSON contract."""
+
+    mode: str
+    scale: int
+    seed: int
+    now: datetime
+    database: DatabaseInfo
+    audit_only: bool
+    dry_run: bool
+    counts_before: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    gaps: list[Gap] = field(default_factory=list)
+    remaining: list[Gap] = field(default_factory=list)
+    reasons: dict[tuple[str, Any], str] = field(default_factory=dict)
+    added: dict[str, int] = field(default_factory=dict)
+    steps: list[StepResult] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def satisfied(self) -> bool:
+        return not (self.gaps if self.audit_only else self.remaining)
+
+    def reason(self, gap: Gap) -> str:
+        if gap.over_maximum:
+            return "above the maximum; mentara-seed never deletes rows"
+        return self.reasons.get((gap.step.id, gap.pk), "not filled")
+
+    def as_dict(self) -> dict[str, Any]:
+        remaining = []
+        for gap in self.remaining:
+            remaining.append({**gap.as_dict(), "reason": self.reason(gap)})
+        return {
+            "mode": self.mode,
+            "scale": self.scale,
+            "seed": self.seed,
+            "now": self.now.isoformat(),
+            "database": {
+                "alias": self.database.alias,
+                "vendor": self.database.vendor,
+                "name": self.database.name,
+            },
+            "audit_only": self.audit_only,
+            "dry_run": self.dry_run,
+            "satisfied": self.satisfied,
+            "counts": dict(self.counts),
+            "gaps": [gap.as_dict() for gap in self.gaps],
+            "remaining_gaps": [] if self.audit_only else remaining,
+            "added": dict(self.added),
+            "duration_s": round(self.duration_s, 3),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), default=str)
+
+
+def _yes(flag: bool) -> str:
+    return "Yes" if flag else "No"
+
+
+def _gap_lines(gaps: list[Gap], indent: str) -> list[str]:
+    lines: list[str] = []
+    by_step: OrderedDict[str, list[Gap]] = OrderedDict()
+    for gap in gaps:
+        by_step.setdefault(gap.step.id, []).append(gap)
+    for step_id, step_gaps in by_step.items():
+        needed = sum(g.missing for g in step_gaps)
+        over = sum(1 for g in step_gaps if g.over_maximum)
+        text = f"{indent}- {step_id}: {needed} items needed"
+        if step_gaps[0].step.is_population:
+            text += f" (population {step_gaps[0].current}/{step_gaps[0].required})"
+        else:
+            text += f" across {len(step_gaps)} entities"
+        if over:
+            text += f", {over} above the maximum"
+        lines.append(text)
+    return lines
+
+
+def _entity_lines(gaps: list[Gap], indent: str) -> list[str]:
+    entities: OrderedDict[tuple[str, Any], list[Gap]] = OrderedDict()
+    for gap in gaps:
+        if not gap.step.is_population:
+            entities.setdefault((gap.step.seeder.label, gap.pk), []).append(gap)
+    per_model: OrderedDict[str, list[list[Gap]]] = OrderedDict()
+    for (label, _pk), entity_gaps in entities.items():
+        per_model.setdefault(label, []).append(entity_gaps)
+    lines = []
+    for label, items in per_model.items():
+        for entity_gaps in items[:ENTITY_LINES_PER_MODEL]:
+            name = entity_gaps[0].label
+            parts = ", ".join(
+                f"{g.step.name} {g.current}/{g.required}" + (" (over)" if g.over_maximum else "")
+                for g in entity_gaps
+            )
+            lines.append(f"{indent}{label} {name}: {parts}")
+        if len(items) > ENTITY_LINES_PER_MODEL:
+            lines.append(f"{indent}... and {len(items) - ENTITY_LINES_PER_MODEL} more {label}")
+    return lines
+
+
+def render_text(
+    report: SeedReport, *, title: str = "mentara-seed: dynamic database seeding"
+) -> str:
+    lines = [title, "=" * len(title)]
+    lines.append(f"Mode: {report.mode}" + (f" (scale {report.scale})" if report.scale != 1 else ""))
+    lines.append(f"Database: {report.database}")
+    lines.append(f"Seed: {report.seed}   Now: {report.now.isoformat()}")
+    lines.append(f"Audit only: {_yes(report.audit_only)}   Dry run: {_yes(report.dry_run)}")
+    lines.append("")
+    lines.append("Step 1: Auditing existing database...")
+    for label, total in report.counts_before.items():
+        lines.append(f"  {label}: {total}")
+    lines.append("")
+    lines.append("Step 2: Identifying data gaps...")
+    if report.gaps:
+        entities = {(g.step.seeder.label, g.pk) for g in report.gaps}
+        lines.append(f"  Found {len(entities)} entities needing more data:")
+        lines.extend(_gap_lines(report.gaps, "    "))
+        lines.extend(_entity_lines(report.gaps, "    "))
+    else:
+        lines.append("  No gaps: every requirement is met.")
+    if report.audit_only:
+        lines.append("")
+        lines.append("Audit only: nothing was written.")
+    else:
+        lines.append("")
+        verb = "Would add" if report.dry_run else "Added"
+        lines.append(
+            "Step 3: Filling data gaps..." + (" (dry run, rolled back)" if report.dry_run else "")
+        )
+        if not report.steps:
+            lines.append("  Nothing to add.")
+        for result in report.steps:
+            added = ", ".join(f"{n} {label}" for label, n in result.added.items())
+            lines.append(f"  {result.step_id} ({result.entities} entities): {verb.lower()} {added}")
+        lines.append("")
+        lines.append("Step 4: Verifying requirements...")
+        if report.remaining:
+            lines.append(f"  {len(report.remaining)} gaps remain:")
+            shown = report.remaining[:20]
+            for gap in shown:
+                lines.append(
+                    f"    - {gap.step.id} {gap.label}: {gap.current}/{gap.required}: "
+                    f"{report.reason(gap)}"
+                )
+            if len(report.remaining) > len(shown):
+                lines.append(f"    ... and {len(report.remaining) - len(shown)} more")
+        else:
+            lines.append("  All minimum requirements satisfied!")
+    lines.append("")
+    lines.append("SEEDING REPORT")
+    lines.append("==============")
+    lines.append(f"Satisfied: {_yes(report.satisfied)}")
+    lines.append(f"Duration: {report.duration_s:.2f}s")
+    if not report.audit_only:
+        lines.append("")
+        lines.append("Items that would be added:" if report.dry_run else "Items added:")
+        if report.added:
+            for label, n in report.added.items():
+                lines.append(f"  - {label}: {n}")
+        else:
+            lines.append("  (none)")
+    lines.append("")
+    if report.satisfied:
+        lines.append("All minimum requirements satisfied!")
+    else:
+        lines.append("Some requirements are not satisfied.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,172 @@
+"""Declarative requirements: how much data each entity must have, per mode.
+
+A seeder declares a ``population`` (how many entities of its model must exist) and a list of
+:class:`Requirement` objects (how many related rows each entity must have). Each number is given
+per mode as :class:`Levels`; settings overrides and ``--scale`` are applied by :func:`resolve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Expression, Q
+
+from .exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from .audit import AuditContext
+
+MODES: tuple[str, ...] = ("light", "medium", "heavy")
+DEFAULT_MODE = "medium"
+POPULATION = "population"
+
+
+@dataclass(frozen=True)
+class Levels:
+    """One number per mode."""
+
+    light: int
+    medium: int
+    heavy: int
+
+    @classmethod
+    def all(cls, value: int) -> Levels:
+        return cls(value, value, value)
+
+    def __getitem__(self, mode: str) -> int:
+        if mode not in MODES:
+            raise ConfigurationError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        return int(getattr(self, mode))
+
+
+def _levels(value: Levels | int) -> Levels:
+    return value if isinstance(value, Levels) else Levels.all(value)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Each entity of the seeder's model must have ``minimum`` (and at most ``maximum``) rows.
+
+    The current value is counted with ``Count(count, filter=filter, distinct=distinct)`` over the
+    relation path ``count``, or with a custom ``expression(ctx, window_days)``. ``when``
+    restricts the requirement to the entities it matches (a conditional requirement).
+    ``window_days`` with ``recent`` (the timestamp path) counts only rows from the last N days.
+    The seeder fills gaps with its method ``fill_<name>`` (or ``fill`` when given).
+    ``after`` names steps (``"app_label.Model.requirement"``) that must be filled before this one.
+    """
+
+    name: str
+    minimum: Levels | int = 0
+    maximum: int | None = None
+    count: str | None = None
+    filter: Q | None = None
+    distinct: bool = False
+    expression: Callable[[AuditContext, int | None], Expression] | None = None
+    when: Q | Callable[[AuditContext], Q] | None = None
+    recent: str | None = None
+    window_days: Levels | int | None = None
+    fill: str | None = None
+    after: tuple[str, ...] = ()
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "minimum", _levels(self.minimum))
+        if self.window_days is not None:
+            object.__setattr__(self, "window_days", _levels(self.window_days))
+        if (self.count is None) == (self.expression is None):
+            raise ConfigurationError(
+                f"requirement {self.name!r} needs exactly one of count= or expression="
+            )
+        if self.name == POPULATION:
+            raise ConfigurationError(f"{POPULATION!r} is reserved for the seeder's population")
+
+    @property
+    def fill_method(self) -> str:
+        return self.fill or f"fill_{self.name}"
+
+    def count_expression(self, ctx: AuditContext, window_days: int | None) -> Expression:
+        if self.expression is not None:
+            return self.expression(ctx, window_days)
+        assert self.count is not None
+        condition = self.filter
+        if self.recent and window_days is not None:
+            recent = Q(**{f"{self.recent}__gte": ctx.now - timedelta(days=window_days)})
+            condition = recent if condition is None else condition & recent
+        return Count(self.count, filter=condition, distinct=self.distinct)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A requirement's numbers once mode, scale and overrides are applied."""
+
+    minimum: int
+    maximum: int | None = None
+    window_days: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+OVERRIDE_KEYS = frozenset({*MODES, "min", "max", "days"})
+
+
+def parse_override(where: str, value: object) -> dict[str, int]:
+    """Validate one override: an int (the minimum in every mode) or a dict of OVERRIDE_KEYS."""
+    if isinstance(value, bool) or not isinstance(value, int | dict):
+        raise ConfigurationError(
+            f"{where}: expected a whole number or a dict with keys "
+            f"{', '.join(sorted(OVERRIDE_KEYS))}, got {value!r}"
+        )
+    raw: dict[str, object] = {"min": value} if isinstance(value, int) else dict(value)
+    unknown = set(raw) - OVERRIDE_KEYS
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"use {', '.join(sorted(OVERRIDE_KEYS))}"
+        )
+    parsed: dict[str, int] = {}
+    for key, number in raw.items():
+        if number is None and key == "max":
+            continue
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise ConfigurationError(f"{where}.{key}: expected a whole number, got {number!r}")
+        if number < 0:
+            raise ConfigurationError(f"{where}.{key}: a count cannot be negative (got {number})")
+        parsed[key] = number
+    return parsed
+
+
+def resolve(
+    *,
+    where: str,
+    minimum: Levels,
+    maximum: int | None,
+    window_days: Levels | None,
+    mode: str,
+    override: dict[str, int] | None,
+    scale: int = 1,
+) -> Target:
+    """The numbers in force for one requirement in one mode; raises on min above max."""
+    low = minimum[mode]
+    high = maximum
+    days = window_days[mode] if window_days is not None else None
+    if override:
+        if "min" in override:
+            low = override["min"]
+        if mode in override:
+            low = override[mode]
+        if "max" in override:
+            high = override["max"]
+        if "days" in override:
+            if days is None:
+                raise ConfigurationError(
+                    f"{where}: 'days' applies only to a time-window requirement"
+                )
+            days = override["days"]
+    low *= scale
+    if high is not None and low > high:
+        raise ConfigurationError(f"{where}: minimum {low} is above maximum {high} in mode {mode}")
+    if days is not None and days < 1:
+        raise ConfigurationError(f"{where}: a time window must be at least 1 day (got {days})")
+    return Target(minimum=low, maximum=high, window_days=days)

@@ -1,0 +1,1042 @@
+"""How mentara-seed stocks the Mentara demo: the requirement table of DESIGN.md and the rules that
+make the data believable (authors are members, meetings are with the client's therapist, ...).
+
+Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Value, When
+
+from mentara_seed import FillContext, Gap, Levels, Requirement, Seeder, register
+from mentara_seed.audit import AuditContext
+from mentara_seed.rand import Rand
+
+from . import content
+from .models import (
+    Assessment,
+    Client,
+    ClientProfile,
+    ClientTherapist,
+    Comment,
+    Community,
+    Conversation,
+    ConversationParticipant,
+    Heart,
+    Meeting,
+    Membership,
+    Message,
+    Post,
+    Review,
+    Role,
+    SessionNote,
+    Therapist,
+    TherapistAvailability,
+    TherapistProfile,
+    User,
+    Worksheet,
+)
+
+#: Every seeded user can log in with this password (the demo's, never a real one).
+DEMO_PASSWORD = "mentara-demo"
+MEETING_MINUTES = 50
+ACTIVE = ClientTherapist.Status.ACTIVE
+
+# Step ids, named once so that ``after`` declarations and lookups cannot drift apart.
+THERAPIST_CLIENTS = "mentara.Therapist.clients"
+COMMUNITY_MODERATORS = "mentara.Community.moderators"
+COMMUNITY_MEMBERS = "mentara.Community.members"
+COMMUNITY_POSTS = "mentara.Community.posts"
+CLIENT_MEMBERSHIPS = "mentara.Client.memberships"
+CLIENT_POSTS = "mentara.Client.posts"
+CLIENT_COMMENTS = "mentara.Client.comments"
+CLIENT_MEETINGS = "mentara.Client.meetings"
+CLIENT_WORKSHEETS = "mentara.Client.worksheets"
+CLIENT_CONVERSATIONS = "mentara.Client.conversations"
+THERAPIST_MEMBERSHIPS = "mentara.Therapist.memberships"
+THERAPIST_POSTS = "mentara.Therapist.posts"
+THERAPIST_COMMENTS = "mentara.Therapist.comments"
+THERAPIST_MEETINGS = "mentara.Therapist.meetings"
+THERAPIST_NOTES = "mentara.Therapist.session_notes"
+CONVERSATION_MESSAGES = "mentara.Conversation.messages"
+
+
+@functools.cache
+def demo_password_hash() -> str:
+    # Hashing is deliberately slow; every seeded user shares one hash computed once per process.
+    return make_password(DEMO_PASSWORD, salt="mentaraseed")
+
+
+def has_active_therapist(ctx: AuditContext) -> Q:
+    return Q(Exists(ClientTherapist.objects.filter(client=OuterRef("pk"), status=ACTIVE)))
+
+
+def has_client_participant(ctx: AuditContext) -> Q:
+    return Q(
+        Exists(
+            ConversationParticipant.objects.filter(
+                conversation=OuterRef("pk"), user__role=Role.CLIENT
+            )
+        )
+    )
+
+
+def recent_activity(ctx: AuditContext, window_days: int | None) -> Case:
+    since = ctx.now - timedelta(days=window_days or 30)
+    posts = Post.objects.filter(community=OuterRef("pk"), created_at__gte=since)
+    comments = Comment.objects.filter(post__community=OuterRef("pk"), created_at__gte=since)
+    return Case(
+        When(Q(Exists(posts)) | Q(Exists(comments)), then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+# Users --------------------------------------------------------------------------------------------
+
+
+def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -> list[User]:
+    """New users of ``role``, one per key; names, usernames and emails are drawn from the key, and
+    values that hand-made rows already hold are skipped deterministically."""
+    if not keys:
+        return []
+    people = {}
+    for key in keys:
+        rng = ctx.rng("user", role, *key)
+        people[key] = (rng.first_name(), rng.last_name(), rng)
+
+    def username(key: tuple[Any, ...], attempt: int) -> str:
+        first, last, _ = people[key]
+        base = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+        return base if attempt == 0 else f"{base}{attempt + 1}"
+
+    usernames = ctx.claim_unique(User, "username", keys, username)
+    emails = ctx.claim_unique(
+        User,
+        "email",
+        keys,
+        lambda key, attempt: f"{usernames[key]}{'' if attempt == 0 else attempt}@example.org",
+    )
+    rows = []
+    for key in keys:
+        first, last, rng = people[key]
+        rows.append(
+            {
+                "username": usernames[key],
+                "email": emails[key],
+                "first_name": first,
+                "last_name": last,
+                "role": role,
+                "password": demo_password_hash(),
+                "is_active": True,
+                "date_joined": rng.moment_before(ctx.now, days=800, min_days=400),
+            }
+        )
+    users = ctx.insert(User, rows)
+    for key, user in zip(keys, users, strict=True):
+        rng = people[key][2]
+        if role == Role.CLIENT:
+            ctx.add(
+                ClientProfile,
+                user_id=user.pk,
+                date_of_birth=(ctx.now - timedelta(days=rng.randint(18 * 365, 70 * 365))).date(),
+                pronouns=rng.choice(content.PRONOUNS),
+                goals=content.client_goals(rng),
+                created_at=user.date_joined,
+            )
+        elif role == Role.THERAPIST:
+            specialties = content.therapist_specialties(rng)
+            years = rng.randint(2, 30)
+            ctx.add(
+                TherapistProfile,
+                user_id=user.pk,
+                license_number=None,  # claimed below, in one batch
+                specialties=specialties,
+                years_experience=years,
+                hourly_rate=Decimal(rng.randrange(80, 220, 5)),
+                bio=content.therapist_bio(rng, user.first_name, specialties, years),
+                created_at=user.date_joined,
+            )
+    if role == Role.THERAPIST:
+        _assign_licenses(ctx, keys)
+    return users
+
+
+def _assign_licenses(ctx: FillContext, keys: Sequence[tuple[Any, ...]]) -> None:
+    licenses = ctx.claim_unique(
+        TherapistProfile,
+        "license_number",
+        keys,
+        lambda key, attempt: f"LPC-{ctx.rng('license', *key, attempt).randrange(10**7):07d}",
+    )
+    # The profiles were queued just above, in key order; fill in their licence numbers.
+    queued = ctx.pending(TherapistProfile)
+    for row, key in zip(queued[-len(keys) :], keys, strict=True):
+        row["license_number"] = licenses[key]
+
+
+def _existing(ctx: FillContext, queryset: Any, group: str, field: str, keys: Any) -> dict:
+    return {
+        k: [row[0] for row in rows]
+        for k, rows in ctx.values_by(queryset, group, field, keys=keys).items()
+    }
+
+
+# Shared fills -------------------------------------------------------------------------------------
+
+
+def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
+    """Each user joins communities it is not in yet, as a member."""
+    communities = list(ctx.objects(Community).order_by("slug").values_list("pk", flat=True))
+    joined = _existing(
+        ctx, ctx.objects(Membership), "user_id", "community_id", [g.pk for g in gaps]
+    )
+    for gap in gaps:
+        mine = set(joined.get(gap.pk, ()))
+        free = [pk for pk in communities if pk not in mine]
+        rng = ctx.rng(gap.key, purpose)
+        chosen = rng.sample(free, k=min(gap.missing, len(free)))
+        if len(chosen) < gap.missing:
+            ctx.shortfall(gap, "not enough communities to join")
+        for community_id in chosen:
+            ctx.add(
+                Membership,
+                user_id=gap.pk,
+                community_id=community_id,
+                role=Membership.Role.MEMBER,
+                joined_at=rng.moment_before(ctx.now, days=400, min_days=120),
+            )
+
+
+def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
+    """Posts by each author, in communities the author belongs to."""
+    communities = _existing(
+        ctx,
+        ctx.objects(Membership).order_by("community__slug"),
+        "user_id",
+        "community_id",
+        [g.pk for g in gaps],
+    )
+    for gap in gaps:
+        mine = communities.get(gap.pk)
+        if not mine:
+            ctx.shortfall(gap, "the author belongs to no community")
+            continue
+        for ordinal in range(gap.current, gap.current + gap.missing):
+            rng = ctx.rng(gap.key, purpose, ordinal)
+            ctx.add(
+                Post,
+                author_id=gap.pk,
+                community_id=rng.choice(mine),
+                title=content.post_title(rng),
+                body=content.post_body(rng),
+                created_at=rng.moment_before(ctx.now, days=90, min_days=0.01),
+            )
+
+
+def write_comments(ctx: FillContext, gaps: Sequence[Gap], purpose: str, professional: bool) -> None:
+    """Comments by each author on posts in the author's communities (others' posts first)."""
+    communities = _existing(
+        ctx, ctx.objects(Membership), "user_id", "community_id", [g.pk for g in gaps]
+    )
+    community_ids = sorted({c for ids in communities.values() for c in ids})
+    posts = ctx.values_by(
+        ctx.objects(Post).order_by("created_at", "pk"),
+        "community_id",
+        "pk",
+        "author_id",
+        "created_at",
+        keys=community_ids,
+    )
+    for gap in gaps:
+        candidates = [
+            post for community in sorted(communities.get(gap.pk, ())) for post in posts[community]
+        ]
+        others = [post for post in candidates if post[1] != gap.pk] or candidates
+        if not others:
+            ctx.shortfall(gap, "no posts in the author's communities to comment on")
+            continue
+        for ordinal in range(gap.current, gap.current + gap.missing):
+            rng = ctx.rng(gap.key, purpose, ordinal)
+            post_id, _author, posted = rng.choice(others)
+            ctx.add(
+                Comment,
+                post_id=post_id,
+                author_id=gap.pk,
+                body=content.comment_body(rng, professional=professional),
+                created_at=rng.moment_between(posted, ctx.now),
+            )
+
+
+def schedule_meeting(
+    ctx: FillContext,
+    rng: Rand,
+    client_id: Any,
+    therapist_id: Any,
+    since: datetime | None,
+    *,
+    past: bool | None = None,
+) -> dict[str, Any]:
+    """A 50-minute meeting on the hour: past ones completed (some cancelled), future ones
+    scheduled, never one that straddles now, never before the relationship began."""
+    today = ctx.now.date()
+    earliest = max(
+        (since.date() + timedelta(days=1)) if since else today, today - timedelta(days=60)
+    )
+    latest_past = today - timedelta(days=1)
+    if past is None:
+        past = rng.random() < 0.65
+    if past and earliest > latest_past:
+        past = False
+    if past:
+        day = earliest + timedelta(days=rng.randint(0, (latest_past - earliest).days))
+    else:
+        day = today + timedelta(days=rng.randint(1, 30))
+    starts_at = datetime.combine(day, time(hour=rng.randint(8, 18)), tzinfo=ctx.now.tzinfo)
+    if past:
+        status = Meeting.Status.COMPLETED if rng.random() < 0.85 else Meeting.Status.CANCELLED
+    else:
+        status = Meeting.Status.SCHEDULED
+    created_at = min(starts_at - timedelta(days=rng.randint(3, 14)), ctx.now)
+    return {
+        "client_id": client_id,
+        "therapist_id": therapist_id,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=MEETING_MINUTES),
+        "status": status,
+        "created_at": created_at,
+    }
+
+
+def active_links(ctx: FillContext, group: str, keys: Sequence[Any]) -> dict[Any, list[tuple]]:
+    """Active client-therapist links grouped by ``client_id`` or ``therapist_id``."""
+    other = "therapist_id" if group == "client_id" else "client_id"
+    return ctx.values_by(
+        ctx.objects(ClientTherapist).filter(status=ACTIVE).order_by(f"{other[:-3]}__username"),
+        group,
+        other,
+        "started_at",
+        keys=keys,
+    )
+
+
+def assign_worksheet(ctx: FillContext, rng: Rand, client_id: Any, therapist_id: Any) -> None:
+    title, instructions = content.worksheet(rng)
+    created_at = rng.moment_before(ctx.now, days=45, min_days=1)
+    due = content.worksheet_due(rng, ctx.now.date())
+    status = Worksheet.Status.ASSIGNED
+    if due < ctx.now.date():
+        status = rng.choice((Worksheet.Status.SUBMITTED, Worksheet.Status.REVIEWED))
+    ctx.add(
+        Worksheet,
+        therapist_id=therapist_id,
+        client_id=client_id,
+        title=title,
+        instructions=instructions,
+        status=status,
+        due_date=due,
+        created_at=created_at,
+    )
+
+
+# Seeders ------------------------------------------------------------------------------------------
+
+
+@register(Client)
+class ClientSeeder(Seeder):
+    population = Levels(light=8, medium=20, heavy=200)
+    key_field = "username"
+    label_field = "username"
+    requirements = (
+        Requirement(
+            "therapist",
+            minimum=0,
+            maximum=1,
+            count="therapist_links",
+            filter=Q(therapist_links__status=ACTIVE),
+            after=(THERAPIST_CLIENTS,),
+            help="at most one active therapist; a minimum override assigns the least busy one",
+        ),
+        Requirement(
+            "memberships",
+            minimum=Levels(1, 1, 3),
+            count="memberships",
+            after=(COMMUNITY_MEMBERS,),
+        ),
+        Requirement("posts", minimum=Levels(2, 5, 15), count="posts", after=(CLIENT_MEMBERSHIPS,)),
+        Requirement(
+            "comments",
+            minimum=Levels(5, 10, 30),
+            count="comments",
+            after=(CLIENT_POSTS, THERAPIST_POSTS, COMMUNITY_POSTS),
+        ),
+        Requirement("hearts", minimum=Levels(1, 3, 10), count="hearts", after=(CLIENT_COMMENTS,)),
+        Requirement(
+            "meetings",
+            minimum=Levels(1, 3, 8),
+            count="client_meetings",
+            when=has_active_therapist,
+            after=(THERAPIST_CLIENTS,),
+        ),
+        Requirement(
+            "assessments",
+            minimum=Levels(1, 2, 5),
+            count="assessments",
+            filter=Q(assessments__status=Assessment.Status.COMPLETED),
+        ),
+        Requirement(
+            "worksheets",
+            minimum=Levels(1, 1, 3),
+            count="assigned_worksheets",
+            when=has_active_therapist,
+            after=(THERAPIST_CLIENTS,),
+        ),
+        Requirement(
+            "conversations",
+            minimum=Levels(1, 2, 4),
+            count="conversation_participations",
+            after=(THERAPIST_CLIENTS, CLIENT_MEMBERSHIPS),
+            help="conversations are created with their minimum of messages",
+        ),
+    )
+
+    def create(self, ctx: FillContext, count: int) -> None:
+        create_users(
+            ctx,
+            Role.CLIENT,
+            [("population", n) for n in range(ctx.ordinal_start, ctx.ordinal_start + count)],
+        )
+
+    def fill_therapist(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        load = dict(
+            ctx.objects(Therapist)
+            .annotate(n=_active_count())
+            .order_by("username")
+            .values_list("pk", "n")
+        )
+        if not load:
+            for gap in gaps:
+                ctx.shortfall(gap, "there is no therapist to assign")
+            return
+        for gap in gaps:
+            therapist_id = min(load, key=lambda pk: load[pk])
+            load[therapist_id] += 1
+            rng = ctx.rng(gap.key, "therapist")
+            ctx.add(
+                ClientTherapist,
+                client_id=gap.pk,
+                therapist_id=therapist_id,
+                status=ACTIVE,
+                started_at=rng.moment_before(ctx.now, days=120, min_days=60),
+            )
+
+    def fill_memberships(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        join_communities(ctx, gaps, "memberships")
+
+    def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        write_posts(ctx, gaps, "posts")
+
+    def fill_comments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        write_comments(ctx, gaps, "comments", professional=False)
+
+    def fill_hearts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        keys = [g.pk for g in gaps]
+        communities = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
+        hearted = _existing(ctx, ctx.objects(Heart), "user_id", "post_id", keys)
+        posts = ctx.values_by(
+            ctx.objects(Post).order_by("created_at", "pk"),
+            "community_id",
+            "pk",
+            "author_id",
+            "created_at",
+            keys=sorted({c for ids in communities.values() for c in ids}),
+        )
+        for gap in gaps:
+            done = set(hearted.get(gap.pk, ()))
+            candidates = [
+                post
+                for community in sorted(communities.get(gap.pk, ()))
+                for post in posts[community]
+                if post[0] not in done and post[1] != gap.pk
+            ]
+            rng = ctx.rng(gap.key, "hearts", gap.current)
+            chosen = rng.sample(candidates, k=min(gap.missing, len(candidates)))
+            if len(chosen) < gap.missing:
+                ctx.shortfall(gap, "not enough posts in the client's communities to heart")
+            for post_id, _author, posted in chosen:
+                ctx.add(
+                    Heart,
+                    user_id=gap.pk,
+                    post_id=post_id,
+                    created_at=rng.moment_between(posted, ctx.now),
+                )
+
+    def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        links = active_links(ctx, "client_id", [g.pk for g in gaps])
+        for gap in gaps:
+            therapist_id, since = links[gap.pk][0]
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                rng = ctx.rng(gap.key, "meetings", ordinal)
+                ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
+
+    def fill_assessments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        for gap in gaps:
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                rng = ctx.rng(gap.key, "assessments", ordinal)
+                instrument = rng.choice(list(Assessment.MAX_SCORE))
+                completed_at = rng.moment_before(ctx.now, days=180, min_days=1)
+                ctx.add(
+                    Assessment,
+                    client_id=gap.pk,
+                    instrument=instrument,
+                    status=Assessment.Status.COMPLETED,
+                    score=rng.randint(0, Assessment.MAX_SCORE[instrument]),
+                    completed_at=completed_at,
+                    created_at=completed_at - timedelta(minutes=rng.randint(5, 60 * 24)),
+                )
+
+    def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        links = active_links(ctx, "client_id", [g.pk for g in gaps])
+        for gap in gaps:
+            therapist_id, _since = links[gap.pk][0]
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                assign_worksheet(ctx, ctx.rng(gap.key, "worksheets", ordinal), gap.pk, therapist_id)
+
+    def fill_conversations(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        """A conversation with the client's therapist first, then with fellow community members
+        (anyone it has not talked to yet); each conversation arrives with the messages its own
+        requirement asks for, so a conversation is never seen half-made."""
+        keys = [g.pk for g in gaps]
+        therapists = active_links(ctx, "client_id", keys)
+        mine = _existing(
+            ctx, ctx.objects(ConversationParticipant), "user_id", "conversation_id", keys
+        )
+        in_conversations = _existing(
+            ctx,
+            ctx.objects(ConversationParticipant),
+            "conversation_id",
+            "user_id",
+            sorted({c for ids in mine.values() for c in ids}),
+        )
+        communities = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
+        members = _existing(
+            ctx,
+            ctx.objects(Membership).filter(user__role=Role.CLIENT).order_by("user__username"),
+            "community_id",
+            "user_id",
+            sorted({c for ids in communities.values() for c in ids}),
+        )
+        # Someone to talk to when a client shares no community with anyone.
+        fallback = list(ctx.objects(Client).order_by("username").values_list("pk", flat=True)[:50])
+        per_conversation = ctx.target(CONVERSATION_MESSAGES)
+        planned: list[tuple[Gap, Any, datetime, Rand]] = []
+        for gap in gaps:
+            talked_to = {
+                user
+                for conversation in mine.get(gap.pk, ())
+                for user in in_conversations[conversation]
+            }
+            peers = [user for c in sorted(communities.get(gap.pk, ())) for user in members[c]]
+            options = [row[0] for row in therapists.get(gap.pk, ())] + peers + fallback
+            options = [u for u in dict.fromkeys(options) if u != gap.pk]
+            fresh = [u for u in options if u not in talked_to] or options
+            if not fresh:
+                ctx.shortfall(gap, "nobody to start a conversation with")
+                continue
+            for index, ordinal in enumerate(range(gap.current, gap.current + gap.missing)):
+                rng = ctx.rng(gap.key, "conversations", ordinal)
+                # The therapist (first option) first; then peers drawn at random.
+                partner = fresh[index] if index < len(fresh) and index == 0 else rng.choice(fresh)
+                planned.append((gap, partner, rng.moment_before(ctx.now, days=30, min_days=1), rng))
+        names = dict(
+            ctx.objects(User)
+            .filter(pk__in=sorted({partner for _g, partner, _s, _r in planned}))
+            .values_list("pk", "first_name")
+        )
+        created = ctx.insert(
+            Conversation,
+            [
+                {"title": content.conversation_title(names[partner]), "created_at": started}
+                for _gap, partner, started, _rng in planned
+            ],
+        )
+        for conversation, (gap, partner, started, rng) in zip(created, planned, strict=True):
+            for user_id in (gap.pk, partner):
+                ctx.add(
+                    ConversationParticipant,
+                    conversation_id=conversation.pk,
+                    user_id=user_id,
+                    joined_at=started,
+                )
+            write_messages(ctx, rng, conversation.pk, (gap.pk, partner), started, per_conversation)
+
+
+def _active_count() -> Count:
+    return Count("client_links", filter=Q(client_links__status=ACTIVE))
+
+
+def write_messages(
+    ctx: FillContext,
+    rng: Rand,
+    conversation_id: Any,
+    senders: Sequence[Any],
+    after: datetime,
+    count: int,
+    first_sender: int = 0,
+) -> None:
+    """``count`` messages alternating between senders, in time order after ``after``."""
+    times = sorted(rng.moment_between(after, ctx.now) for _ in range(count))
+    for index, sent_at in enumerate(times):
+        ctx.add(
+            Message,
+            conversation_id=conversation_id,
+            sender_id=senders[(first_sender + index) % len(senders)],
+            body=content.message(rng, opening=(first_sender + index) % 2 == 0),
+            sent_at=sent_at,
+        )
+
+
+@register(Therapist)
+class TherapistSeeder(Seeder):
+    population = Levels(light=2, medium=5, heavy=25)
+    key_field = "username"
+    label_field = "username"
+    requirements = (
+        Requirement(
+            "clients",
+            minimum=Levels(1, 2, 5),
+            count="client_links",
+            filter=Q(client_links__status=ACTIVE),
+            help="active client relationships; clients without a therapist are linked first",
+        ),
+        Requirement(
+            "memberships",
+            minimum=Levels(1, 1, 2),
+            count="memberships",
+            after=(COMMUNITY_MODERATORS,),
+        ),
+        Requirement(
+            "posts", minimum=Levels(1, 2, 6), count="posts", after=(THERAPIST_MEMBERSHIPS,)
+        ),
+        Requirement(
+            "comments",
+            minimum=Levels(2, 5, 15),
+            count="comments",
+            after=(COMMUNITY_POSTS, THERAPIST_POSTS),
+        ),
+        Requirement(
+            "availability",
+            minimum=Levels(2, 3, 5),
+            count="availability__weekday",
+            distinct=True,
+            help="distinct weekdays with availability",
+        ),
+        Requirement(
+            "meetings",
+            minimum=Levels(2, 4, 12),
+            count="therapist_meetings",
+            after=(CLIENT_MEETINGS,),
+        ),
+        Requirement(
+            "worksheets",
+            minimum=Levels(1, 3, 8),
+            count="created_worksheets",
+            after=(CLIENT_WORKSHEETS,),
+        ),
+        Requirement(
+            "session_notes",
+            minimum=Levels(1, 2, 6),
+            count="written_notes",
+            after=(THERAPIST_MEETINGS,),
+        ),
+        Requirement(
+            "reviews",
+            minimum=Levels(1, 1, 3),
+            count="reviews_received",
+            after=(THERAPIST_NOTES,),
+        ),
+    )
+
+    def create(self, ctx: FillContext, count: int) -> None:
+        create_users(
+            ctx,
+            Role.THERAPIST,
+            [("population", n) for n in range(ctx.ordinal_start, ctx.ordinal_start + count)],
+        )
+
+    def fill_clients(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        free = list(
+            ctx.objects(Client)
+            .exclude(Exists(ClientTherapist.objects.filter(client=OuterRef("pk"), status=ACTIVE)))
+            .order_by("username")
+            .values_list("pk", flat=True)
+        )
+        needed = sum(g.missing for g in gaps)
+        if len(free) < needed:
+            # New clients only when every existing one already has a therapist.
+            new = create_users(
+                ctx, Role.CLIENT, [("clients-of", g.key, n) for g in gaps for n in range(g.missing)]
+            )
+            free += [user.pk for user in new][: needed - len(free)]
+        position = 0
+        for gap in gaps:
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                rng = ctx.rng(gap.key, "clients", ordinal)
+                ctx.add(
+                    ClientTherapist,
+                    client_id=free[position],
+                    therapist_id=gap.pk,
+                    status=ACTIVE,
+                    started_at=rng.moment_before(ctx.now, days=120, min_days=60),
+                )
+                position += 1
+
+    def fill_memberships(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        join_communities(ctx, gaps, "memberships")
+
+    def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        write_posts(ctx, gaps, "posts")
+
+    def fill_comments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        write_comments(ctx, gaps, "comments", professional=True)
+
+    def fill_availability(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        used = _existing(
+            ctx, ctx.objects(TherapistAvailability), "therapist_id", "weekday", [g.pk for g in gaps]
+        )
+        for gap in gaps:
+            taken = set(used.get(gap.pk, ()))
+            rng = ctx.rng(gap.key, "availability", gap.current)
+            weekdays = [d for d in range(5) if d not in taken]
+            rng.shuffle(weekdays)
+            weekend = [d for d in (5, 6) if d not in taken]
+            for weekday in sorted((weekdays + weekend)[: gap.missing]):
+                start = rng.randint(8, 12)
+                ctx.add(
+                    TherapistAvailability,
+                    therapist_id=gap.pk,
+                    weekday=weekday,
+                    start_time=time(hour=start),
+                    end_time=time(hour=start + rng.randint(4, 8)),
+                )
+
+    def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        for gap in gaps:
+            clients = links.get(gap.pk)
+            if not clients:
+                ctx.shortfall(gap, "the therapist has no active client to meet")
+                continue
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                rng = ctx.rng(gap.key, "meetings", ordinal)
+                client_id, since = rng.choice(clients)
+                ctx.add(Meeting, **schedule_meeting(ctx, rng, client_id, gap.pk, since))
+
+    def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        for gap in gaps:
+            clients = links.get(gap.pk)
+            if not clients:
+                ctx.shortfall(gap, "the therapist has no active client to assign a worksheet")
+                continue
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                rng = ctx.rng(gap.key, "worksheets", ordinal)
+                assign_worksheet(ctx, rng, rng.choice(clients)[0], gap.pk)
+
+    def _completed_meetings(
+        self, ctx: FillContext, gaps: Sequence[Gap], *, without_notes: bool
+    ) -> dict[Any, list[tuple]]:
+        meetings = ctx.objects(Meeting).filter(
+            status=Meeting.Status.COMPLETED,
+            # Only meetings with the current client: the relationship is what makes them shared.
+            client__therapist_links__therapist_id=F("therapist_id"),
+            client__therapist_links__status=ACTIVE,
+        )
+        if without_notes:
+            meetings = meetings.exclude(Exists(SessionNote.objects.filter(meeting=OuterRef("pk"))))
+        return ctx.values_by(
+            meetings.order_by("starts_at", "pk"),
+            "therapist_id",
+            "pk",
+            "client_id",
+            "ends_at",
+            keys=[g.pk for g in gaps],
+        )
+
+    def _extra_completed_meetings(
+        self, ctx: FillContext, gap: Gap, purpose: str, clients: list[tuple], count: int
+    ) -> list[tuple]:
+        rows = []
+        for ordinal in range(count):
+            rng = ctx.rng(gap.key, purpose, "meeting", gap.current + ordinal)
+            client_id, since = clients[ordinal % len(clients)]
+            rows.append(schedule_meeting(ctx, rng, client_id, gap.pk, since, past=True))
+        for row in rows:
+            row["status"] = Meeting.Status.COMPLETED
+        created = ctx.insert(Meeting, rows)
+        return [(m.pk, m.client_id, m.ends_at) for m in created]
+
+    def fill_session_notes(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        meetings = self._completed_meetings(ctx, gaps, without_notes=True)
+        links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        for gap in gaps:
+            available = list(meetings.get(gap.pk, ()))
+            if len(available) < gap.missing:
+                if not links.get(gap.pk):
+                    ctx.shortfall(gap, "no completed meeting to write a note for")
+                    continue
+                available += self._extra_completed_meetings(
+                    ctx, gap, "notes", links[gap.pk], gap.missing - len(available)
+                )
+            for index, (meeting_id, client_id, ended) in enumerate(available[: gap.missing]):
+                rng = ctx.rng(gap.key, "session_notes", gap.current + index)
+                ctx.add(
+                    SessionNote,
+                    meeting_id=meeting_id,
+                    therapist_id=gap.pk,
+                    client_id=client_id,
+                    body=content.session_note(rng),
+                    created_at=min(ended + timedelta(minutes=rng.randint(10, 240)), ctx.now),
+                )
+
+    def fill_reviews(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        keys = [g.pk for g in gaps]
+        meetings = self._completed_meetings(ctx, gaps, without_notes=False)
+        reviewed = _existing(ctx, ctx.objects(Review), "therapist_id", "client_id", keys)
+        links = active_links(ctx, "therapist_id", keys)
+        for gap in gaps:
+            done = set(reviewed.get(gap.pk, ()))
+            last_meeting: dict[Any, datetime] = {}
+            for _pk, client_id, ended in meetings.get(gap.pk, ()):
+                if client_id not in done:
+                    last_meeting[client_id] = ended
+            reviewers = sorted(last_meeting.items(), key=lambda item: item[1])[: gap.missing]
+            if len(reviewers) < gap.missing:
+                # Clients who have not met the therapist yet get a completed meeting first.
+                fresh = [
+                    link
+                    for link in links.get(gap.pk, ())
+                    if link[0] not in done and link[0] not in last_meeting
+                ]
+                extra = fresh[: gap.missing - len(reviewers)]
+                if extra:
+                    made = self._extra_completed_meetings(ctx, gap, "reviews", extra, len(extra))
+                    reviewers += [(client_id, ended) for _pk, client_id, ended in made]
+            if len(reviewers) < gap.missing:
+                ctx.shortfall(gap, "not enough clients with a completed meeting to review")
+            for index, (client_id, ended) in enumerate(reviewers):
+                rng = ctx.rng(gap.key, "reviews", gap.current + index)
+                rating, body = content.review(rng)
+                ctx.add(
+                    Review,
+                    client_id=client_id,
+                    therapist_id=gap.pk,
+                    rating=rating,
+                    body=body,
+                    created_at=rng.moment_between(ended, ctx.now),
+                )
+
+
+@register(Community)
+class CommunitySeeder(Seeder):
+    population = Levels(light=3, medium=7, heavy=15)
+    key_field = "slug"
+    label_field = "name"
+    requirements = (
+        Requirement(
+            "moderators",
+            minimum=Levels(1, 1, 2),
+            count="memberships",
+            filter=Q(memberships__role=Membership.Role.MODERATOR),
+            help="moderators are therapists or moderator-role users",
+        ),
+        Requirement(
+            "members",
+            minimum=Levels(4, 8, 25),
+            count="memberships",
+            filter=Q(memberships__role=Membership.Role.MEMBER),
+            after=(COMMUNITY_MODERATORS, THERAPIST_CLIENTS),
+        ),
+        Requirement(
+            "posts",
+            minimum=Levels(5, 10, 40),
+            count="posts",
+            after=(CLIENT_POSTS, THERAPIST_POSTS, COMMUNITY_MEMBERS),
+        ),
+        Requirement(
+            "activity",
+            minimum=1,
+            window_days=30,
+            expression=recent_activity,
+            after=(COMMUNITY_POSTS, CLIENT_COMMENTS, THERAPIST_COMMENTS),
+            help="a post or a comment within the window",
+        ),
+    )
+
+    def create(self, ctx: FillContext, count: int) -> None:
+        ordinals = list(range(ctx.ordinal_start, ctx.ordinal_start + count))
+        names = ctx.claim_unique(
+            Community,
+            "name",
+            ordinals,
+            lambda n, attempt: content.community_name(ctx.rng("population", n), attempt),
+        )
+        slugs = ctx.claim_unique(
+            Community,
+            "slug",
+            ordinals,
+            lambda n, attempt: content.community_slug(names[n], attempt),
+        )
+        for n in ordinals:
+            rng = ctx.rng("population", n, "details")
+            ctx.add(
+                Community,
+                name=names[n],
+                slug=slugs[n],
+                description=content.community_description(rng, names[n]),
+                created_at=rng.moment_before(ctx.now, days=900, min_days=400),
+            )
+
+    def _members(self, ctx: FillContext, gaps: Sequence[Gap]) -> dict[Any, list[Any]]:
+        return _existing(
+            ctx, ctx.objects(Membership), "community_id", "user_id", [g.pk for g in gaps]
+        )
+
+    def _recruit(
+        self,
+        ctx: FillContext,
+        gaps: Sequence[Gap],
+        pool: list[Any],
+        role: str,
+        purpose: str,
+        new_role: str,
+    ) -> None:
+        """Add ``missing`` people from ``pool`` who are not in the community yet; create users of
+        ``new_role`` only when the pool is exhausted."""
+        members = self._members(ctx, gaps)
+        shortages: list[tuple[Gap, int]] = []
+        picks: dict[Any, list[Any]] = {}
+        for gap in gaps:
+            inside = set(members.get(gap.pk, ()))
+            rng = ctx.rng(gap.key, purpose, gap.current)
+            chosen: list[Any] = []
+            if pool:
+                order = rng.sample(range(len(pool)), k=min(len(pool), gap.missing + len(inside)))
+                for index in order:
+                    if pool[index] not in inside and len(chosen) < gap.missing:
+                        chosen.append(pool[index])
+            picks[gap.pk] = chosen
+            if len(chosen) < gap.missing:
+                shortages.append((gap, gap.missing - len(chosen)))
+        keys = [(purpose, gap.key, n) for gap, short in shortages for n in range(short)]
+        new_users = iter(create_users(ctx, new_role, keys))
+        for gap, short in shortages:
+            picks[gap.pk] += [next(new_users).pk for _ in range(short)]
+        for gap in gaps:
+            for index, user_id in enumerate(picks[gap.pk]):
+                rng = ctx.rng(gap.key, purpose, gap.current + index)
+                ctx.add(
+                    Membership,
+                    user_id=user_id,
+                    community_id=gap.pk,
+                    role=role,
+                    joined_at=rng.moment_before(ctx.now, days=400, min_days=120),
+                )
+
+    def fill_moderators(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        pool = list(
+            ctx.objects(User)
+            .filter(role__in=(Role.THERAPIST, Role.MODERATOR))
+            .order_by("username")
+            .values_list("pk", flat=True)
+        )
+        self._recruit(ctx, gaps, pool, Membership.Role.MODERATOR, "moderators", Role.MODERATOR)
+
+    def fill_members(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        pool = list(ctx.objects(Client).order_by("username").values_list("pk", flat=True))
+        self._recruit(ctx, gaps, pool, Membership.Role.MEMBER, "members", Role.CLIENT)
+
+    def _write_community_posts(
+        self, ctx: FillContext, gaps: Sequence[Gap], purpose: str, days: float
+    ) -> None:
+        members = ctx.values_by(
+            ctx.objects(Membership).order_by("user__username"),
+            "community_id",
+            "user_id",
+            keys=[g.pk for g in gaps],
+        )
+        for gap in gaps:
+            authors = [row[0] for row in members.get(gap.pk, ())]
+            if not authors:
+                ctx.shortfall(gap, "the community has no members to post")
+                continue
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                rng = ctx.rng(gap.key, purpose, ordinal)
+                ctx.add(
+                    Post,
+                    author_id=rng.choice(authors),
+                    community_id=gap.pk,
+                    title=content.post_title(rng),
+                    body=content.post_body(rng),
+                    created_at=rng.moment_before(ctx.now, days=days, min_days=0.01),
+                )
+
+    def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        self._write_community_posts(ctx, gaps, "posts", days=90)
+
+    def fill_activity(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        assert ctx.step is not None
+        window = ctx.step.target.window_days or 30
+        self._write_community_posts(ctx, gaps, "activity", days=min(window, 7))
+
+
+@register(Conversation)
+class ConversationSeeder(Seeder):
+    label_field = "title"
+    requirements = (
+        Requirement(
+            "messages",
+            minimum=Levels(3, 5, 10),
+            count="messages",
+            when=has_client_participant,
+            after=(CLIENT_CONVERSATIONS,),
+            help="messages in each conversation that has a client in it",
+        ),
+    )
+
+    def fill_messages(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        keys = [g.pk for g in gaps]
+        participants = _existing(
+            ctx,
+            ctx.objects(ConversationParticipant).order_by("joined_at", "pk"),
+            "conversation_id",
+            "user_id",
+            keys,
+        )
+        starts = dict(ctx.objects(Conversation).filter(pk__in=keys).values_list("pk", "created_at"))
+        last: dict[Any, datetime] = defaultdict(lambda: datetime.min)
+        for chunk_start in range(0, len(keys), 500):
+            for conversation_id, latest in (
+                ctx.objects(Message)
+                .filter(conversation_id__in=keys[chunk_start : chunk_start + 500])
+                .values("conversation_id")
+                .annotate(latest=Max("sent_at"))
+                .values_list("conversation_id", "latest")
+            ):
+                last[conversation_id] = latest
+        for gap in gaps:
+            senders = participants.get(gap.pk)
+            if not senders:
+                ctx.shortfall(gap, "the conversation has no participants")
+                continue
+            after = max(starts[gap.pk], last[gap.pk]) if gap.pk in last else starts[gap.pk]
+            rng = ctx.rng(gap.key, "messages", gap.current)
+            write_messages(ctx, rng, gap.pk, senders, after, gap.missing, first_sender=gap.current)
