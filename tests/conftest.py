@@ -1,0 +1,61 @@
+"""Shared fixtures: a fixed reference time, a command runner, and table dumps for comparisons."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@dataclass
+class CommandResult:
+    code: int
+    out: str
+    err: str
+
+
+def run(name: str, *args: str, **options: Any) -> CommandResult:
+    """Run a management command as the command line would, capturing output and exit code."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(name, *args, stdout=out, stderr=err, **options)
+    except CommandError as exc:
+        return CommandResult(exc.returncode, out.getvalue(), f"CommandError: {exc}")
+    except SystemExit as exc:
+        return CommandResult(int(exc.code or 0), out.getvalue(), err.getvalue())
+    return CommandResult(0, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def run_command() -> Callable[..., CommandResult]:
+    return run
+
+
+def table_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every concrete model of the app, every field, in primary-key order."""
+    dump: dict[str, list[tuple[Any, ...]]] = {}
+    for model in apps.get_app_config(app_label).get_models():
+        if model._meta.proxy:
+            continue
+        fields = [f.attname for f in model._meta.concrete_fields]
+        dump[model._meta.label] = list(model._base_manager.order_by("pk").values_list(*fields))
+    return dump
+
+
+@pytest.fixture
+def dump_tables() -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
+    return table_dump
