@@ -5,3 +5,6 @@ from project.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The test runner forces DEBUG off; the suite seeds its own throwaway databases on purpose.
+MENTARA_SEED = {"ALLOW_PRODUCTION": True}
