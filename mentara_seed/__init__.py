@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .audit import AuditContext, Gap
+    from .auditing import AuditContext, Gap
     from .exceptions import (
         AlreadyRegistered,
         ConfigurationError,
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     seed = seed_database
 
 _EXPORTS = {
-    "AuditContext": "audit",
-    "Gap": "audit",
+    "AuditContext": "auditing",
+    "Gap": "auditing",
     "AlreadyRegistered": "exceptions",
     "ConfigurationError": "exceptions",
     "DatabaseNotReady": "exceptions",

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class MentaraSeedConfig(AppConfig):
@@ -8,5 +9,7 @@ class MentaraSeedConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
         from .registry import autodiscover
+        from .signals import seed_after_migrate
 
         autodiscover()
+        post_migrate.connect(seed_after_migrate, dispatch_uid="mentara_seed.seed_after_migrate")

@@ -19,3 +19,7 @@ class NotRegistered(SeedingError):
 
 class DatabaseNotReady(SeedingError):
     """The database cannot be seeded as it is (for example, migrations are not applied)."""
+
+
+class ProductionRefused(SeedingError):
+    """DEBUG is off and writing was not explicitly allowed."""

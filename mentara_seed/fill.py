@@ -19,7 +19,7 @@ from django.db.models.fields import NOT_PROVIDED
 from model_bakery import random_gen
 from model_bakery.baker import Baker
 
-from .audit import AuditContext, Gap, Step
+from .auditing import AuditContext, Gap, Step
 from .exceptions import ConfigurationError
 from .rand import Rand, derive_seed
 from .requirements import Target

@@ -6,11 +6,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from .audit import AuditContext, Step, audit_step, audit_steps, count_totals
+from .auditing import AuditContext, Step, audit_step, audit_steps, count_totals
 from .conf import (
     parsed_overrides,
     seed_settings,
@@ -18,7 +19,7 @@ from .conf import (
     validate_positive_int,
     validate_seed,
 )
-from .exceptions import ConfigurationError, DatabaseNotReady
+from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused
 from .fill import FillContext
 from .plan import build_steps
 from .registry import SeedRegistry, site
@@ -29,6 +30,7 @@ from .report import DatabaseInfo, SeedReport, StepResult
 MAX_PASSES = 3
 
 ProgressCallback = Callable[[Step, int, int], None]
+AnnounceCallback = Callable[[DatabaseInfo], None]
 
 
 class _DryRunRollback(Exception):
@@ -124,13 +126,28 @@ def seed_database(
     registry: SeedRegistry = site,
     audit_only: bool = False,
     dry_run: bool = False,
+    allow_production: bool = False,
     progress: ProgressCallback | None = None,
+    announce: AnnounceCallback | None = None,
 ) -> SeedReport:
-    """Audit, fill exactly what is missing, verify; see the README for the guarantees."""
+    """Audit, fill exactly what is missing, verify; see the README for the guarantees.
+
+    Raises a ``SeedingError`` (and writes nothing) on bad options or settings, an unreachable or
+    unmigrated database, or, when DEBUG is off, unless ``allow_production`` (or
+    ``MENTARA_SEED["ALLOW_PRODUCTION"]``) says writing is intended. ``announce`` is called with
+    the target database before the first write; ``progress`` before each fill step.
+    """
     started = time.perf_counter()
     steps, ctx, batch_size = prepare(
         mode=mode, scale=scale, seed=seed, now=now, using=database, registry=registry
     )
+    writes = not (audit_only or dry_run)
+    if writes and not settings.DEBUG and not (allow_production or seed_settings.allow_production):
+        info = database_info(database)
+        raise ProductionRefused(
+            f"refusing to write to database {info} while DEBUG is off; pass --allow-production "
+            "(or set MENTARA_SEED['ALLOW_PRODUCTION']) if this database is meant to be seeded"
+        )
     report = SeedReport(
         mode=ctx.mode,
         scale=validate_positive_int("scale", scale if scale is not None else seed_settings.scale),
@@ -151,8 +168,14 @@ def seed_database(
                 raise _DryRunRollback
         except _DryRunRollback:
             pass
-    else:
+    elif any(gap.missing for gap in report.gaps):
+        if announce:
+            announce(report.database)
         _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
+    else:
+        # Nothing to add (gaps left, if any, are above a maximum, which is never repaired).
+        report.counts = dict(report.counts_before)
+        report.remaining = list(report.gaps)
     report.duration_s = time.perf_counter() - started
     return report
 
@@ -190,6 +213,7 @@ def _fill_and_verify(
 
 
 def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult | None:
+    started = time.perf_counter()
     # Audit and fill under one transaction: a step lands whole or not at all.
     with transaction.atomic(using=actx.using):
         gaps = [gap for gap in audit_step(step, actx) if gap.missing > 0]
@@ -205,4 +229,9 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
         ctx.flush()
     if not ctx.step_added:
         return None
-    return StepResult(step_id=step.id, entities=len(gaps), added=dict(ctx.step_added))
+    return StepResult(
+        step_id=step.id,
+        entities=len(gaps),
+        added=dict(ctx.step_added),
+        seconds=time.perf_counter() - started,
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 
-from .audit import Step
+from .auditing import Step
 from .exceptions import ConfigurationError, NotRegistered
 from .registry import SeedRegistry
 from .requirements import POPULATION, Levels, resolve

@@ -19,7 +19,7 @@ from .exceptions import AlreadyRegistered, ConfigurationError, NotRegistered
 from .requirements import POPULATION, Levels, Requirement
 
 if TYPE_CHECKING:
-    from .audit import Gap
+    from .auditing import Gap
     from .fill import FillContext
 
 

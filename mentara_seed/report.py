@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .audit import Gap
+from .auditing import Gap
 
-#: Entities listed per model in the text report; the rest are counted, so heavy runs stay readable.
-ENTITY_LINES_PER_MODEL = 5
+#: Entities listed per model in the text report, by verbosity; the rest are counted, so heavy
+#: runs stay readable. Verbosity 3 lists every entity and every remaining gap.
+ENTITY_LINES_PER_MODEL = {0: 0, 1: 5, 2: 50}
+REMAINING_LINES = {0: 0, 1: 20, 2: 200}
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class StepResult:
     step_id: str
     entities: int
     added: dict[str, int]
+    seconds: float = 0.0
 
 
 @dataclass
@@ -111,7 +114,7 @@ def _gap_lines(gaps: list[Gap], indent: str) -> list[str]:
     return lines
 
 
-def _entity_lines(gaps: list[Gap], indent: str) -> list[str]:
+def _entity_lines(gaps: list[Gap], indent: str, cap: int | None) -> list[str]:
     entities: OrderedDict[tuple[str, Any], list[Gap]] = OrderedDict()
     for gap in gaps:
         if not gap.step.is_population:
@@ -121,21 +124,26 @@ def _entity_lines(gaps: list[Gap], indent: str) -> list[str]:
         per_model.setdefault(label, []).append(entity_gaps)
     lines = []
     for label, items in per_model.items():
-        for entity_gaps in items[:ENTITY_LINES_PER_MODEL]:
+        for entity_gaps in items[:cap]:
             name = entity_gaps[0].label
             parts = ", ".join(
                 f"{g.step.name} {g.current}/{g.required}" + (" (over)" if g.over_maximum else "")
                 for g in entity_gaps
             )
             lines.append(f"{indent}{label} {name}: {parts}")
-        if len(items) > ENTITY_LINES_PER_MODEL:
-            lines.append(f"{indent}... and {len(items) - ENTITY_LINES_PER_MODEL} more {label}")
+        if cap is not None and len(items) > cap:
+            lines.append(f"{indent}... and {len(items) - cap} more {label}")
     return lines
 
 
 def render_text(
-    report: SeedReport, *, title: str = "mentara-seed: dynamic database seeding"
+    report: SeedReport,
+    *,
+    title: str = "mentara-seed: dynamic database seeding",
+    verbosity: int = 1,
 ) -> str:
+    entity_cap = ENTITY_LINES_PER_MODEL.get(verbosity)
+    remaining_cap = REMAINING_LINES.get(verbosity)
     lines = [title, "=" * len(title)]
     lines.append(f"Mode: {report.mode}" + (f" (scale {report.scale})" if report.scale != 1 else ""))
     lines.append(f"Database: {report.database}")
@@ -151,7 +159,7 @@ def render_text(
         entities = {(g.step.seeder.label, g.pk) for g in report.gaps}
         lines.append(f"  Found {len(entities)} entities needing more data:")
         lines.extend(_gap_lines(report.gaps, "    "))
-        lines.extend(_entity_lines(report.gaps, "    "))
+        lines.extend(_entity_lines(report.gaps, "    ", entity_cap))
     else:
         lines.append("  No gaps: every requirement is met.")
     if report.audit_only:
@@ -167,12 +175,16 @@ def render_text(
             lines.append("  Nothing to add.")
         for result in report.steps:
             added = ", ".join(f"{n} {label}" for label, n in result.added.items())
-            lines.append(f"  {result.step_id} ({result.entities} entities): {verb.lower()} {added}")
+            target = (
+                "" if result.step_id.endswith(".population") else f" ({result.entities} entities)"
+            )
+            timing = f" in {result.seconds:.2f}s" if verbosity >= 3 else ""
+            lines.append(f"  {result.step_id}{target}: {verb.lower()} {added}{timing}")
         lines.append("")
         lines.append("Step 4: Verifying requirements...")
         if report.remaining:
             lines.append(f"  {len(report.remaining)} gaps remain:")
-            shown = report.remaining[:20]
+            shown = report.remaining[:remaining_cap]
             for gap in shown:
                 lines.append(
                     f"    - {gap.step.id} {gap.label}: {gap.current}/{gap.required}: "

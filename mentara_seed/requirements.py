@@ -17,7 +17,7 @@ from django.db.models import Count, Expression, Q
 from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from .audit import AuditContext
+    from .auditing import AuditContext
 
 MODES: tuple[str, ...] = ("light", "medium", "heavy")
 DEFAULT_MODE = "medium"

@@ -92,4 +92,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MENTARA_SEED = {
     "MODE": os.environ.get("MENTARA_SEED_MODE", "medium"),
+    # The demo seeds at the end of every `manage.py migrate` (only ever with DEBUG on).
+    "ON_MIGRATE": _env_flag("MENTARA_SEED_ON_MIGRATE", True),
 }

@@ -59,3 +59,6 @@ def table_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]:
 @pytest.fixture
 def dump_tables() -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
     return table_dump
+
+
+pytest_plugins = ["pytester"]

@@ -17,7 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Value, When
 
 from mentara_seed import FillContext, Gap, Levels, Requirement, Seeder, register
-from mentara_seed.audit import AuditContext
+from mentara_seed.auditing import AuditContext
 from mentara_seed.rand import Rand
 
 from . import content

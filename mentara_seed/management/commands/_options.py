@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.dateparse import parse_datetime
 
+from mentara_seed.report import SeedReport, render_text
 from mentara_seed.requirements import MODES
 
 
@@ -84,12 +85,20 @@ def add_common_arguments(parser: CommandParser) -> None:
 
 
 class SeedCommandMixin(BaseCommand):
+    report_title = "mentara-seed: dynamic database seeding"
+
     # Argparse errors become CommandError (one line, exit 1), not a usage dump on exit 2.
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: object) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.called_from_command_line = False
         return parser
 
-    @staticmethod
-    def fail(message: str) -> CommandError:
-        return CommandError(message)
+    def render(self, report: SeedReport, format: str, verbosity: int) -> str:
+        if format == "json":
+            return report.to_json() + "\n"
+        if verbosity == 0:
+            return ""
+        text = render_text(report, title=self.report_title, verbosity=verbosity)
+        return text.replace("Satisfied: Yes", self.style.SUCCESS("Satisfied: Yes")).replace(
+            "Satisfied: No", self.style.ERROR("Satisfied: No")
+        )

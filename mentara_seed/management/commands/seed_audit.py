@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -10,13 +9,13 @@ from django.core.management.base import CommandError, CommandParser
 
 from mentara_seed.exceptions import SeedingError
 from mentara_seed.pipeline import audit
-from mentara_seed.report import render_text
 
 from ._options import SeedCommandMixin, add_common_arguments
 
 
 class Command(SeedCommandMixin):
     help = "Report what the database holds against the seeding requirements. Writes nothing."
+    report_title = "mentara-seed: audit"
 
     def add_arguments(self, parser: CommandParser) -> None:
         add_common_arguments(parser)
@@ -36,15 +35,15 @@ class Command(SeedCommandMixin):
         database: str,
         format: str,
         check: bool,
+        verbosity: int,
         **options: Any,
-    ) -> None:
+    ) -> str:
         try:
             report = audit(mode=mode, scale=scale, seed=seed, now=now, database=database)
         except SeedingError as exc:
             raise CommandError(str(exc)) from exc
-        if format == "json":
-            self.stdout.write(report.to_json())
-        elif options["verbosity"] > 0:
-            self.stdout.write(render_text(report, title="mentara-seed: audit"), ending="")
+        output = self.render(report, format, verbosity)
         if check and not report.satisfied:
-            sys.exit(1)
+            self.stdout.write(output, ending="")
+            raise CommandError("the database has gaps (seed_audit --check)", returncode=1)
+        return output

@@ -9,7 +9,8 @@ from django.core.management.base import CommandError, CommandParser
 
 from mentara_seed.exceptions import SeedingError
 from mentara_seed.pipeline import seed_database
-from mentara_seed.report import render_text
+from mentara_seed.progress import ProgressBar, stream_is_terminal
+from mentara_seed.report import DatabaseInfo
 
 from ._options import SeedCommandMixin, add_common_arguments
 
@@ -32,6 +33,16 @@ class Command(SeedCommandMixin):
             action="store_true",
             help="Work out what would be added, per model, and write nothing (rolled back).",
         )
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Write even though DEBUG is off (refused otherwise).",
+        )
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="No progress bar on stderr (it is shown only on a terminal, and not at -v 0).",
+        )
 
     def handle(
         self,
@@ -44,8 +55,18 @@ class Command(SeedCommandMixin):
         format: str,
         audit_only: bool,
         dry_run: bool,
+        allow_production: bool,
+        no_progress: bool,
+        verbosity: int,
         **options: Any,
-    ) -> str | None:
+    ) -> str:
+        show_progress = not no_progress and verbosity > 0 and stream_is_terminal(self.stderr)
+        bar = ProgressBar(self.stderr) if show_progress else None
+
+        def announce(info: DatabaseInfo) -> None:
+            if verbosity > 0:
+                self.stderr.write(f"Seeding database {info}")
+
         try:
             report = seed_database(
                 mode=mode,
@@ -55,13 +76,18 @@ class Command(SeedCommandMixin):
                 database=database,
                 audit_only=audit_only,
                 dry_run=dry_run,
+                allow_production=allow_production,
+                progress=bar,
+                announce=announce,
             )
         except SeedingError as exc:
             raise CommandError(str(exc)) from exc
-        if format == "json":
-            self.stdout.write(report.to_json())
-        elif options["verbosity"] > 0:
-            self.stdout.write(render_text(report), ending="")
+        finally:
+            if bar:
+                bar.close()
+        output = self.render(report, format, verbosity)
         if not report.satisfied:
+            self.stdout.write(output, ending="")
             raise CommandError("requirements are not satisfied", returncode=1)
-        return None
+        # Returned, not written: BaseCommand.execute prints it, and call_command returns it.
+        return output

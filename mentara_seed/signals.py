@@ -1,0 +1,62 @@
+"""Seed at the end of ``manage.py migrate`` when MENTARA_SEED["ON_MIGRATE"] is on and DEBUG is.
+
+Modelled on ``django.contrib.sites.management.create_default_site``: it uses the database being
+migrated, is quiet at verbosity 0, and is safe to run on every migrate. ``post_migrate`` is sent
+once per app; the seeding runs once, on the signal for the last app, when every table exists.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
+
+from .conf import seed_settings
+from .exceptions import SeedingError
+from .report import SeedReport, render_text
+
+
+def last_migrated_app() -> AppConfig | None:
+    # The order in which emit_post_migrate_signal sends the signal.
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    return with_models[-1] if with_models else None
+
+
+def summary_line(report: SeedReport) -> str:
+    added = sum(report.added.values())
+    state = "satisfied" if report.satisfied else f"{len(report.remaining)} gaps remain"
+    return (
+        f"mentara-seed: {report.mode} mode on {report.database.alias}: added {added} rows "
+        f"in {report.duration_s:.2f}s; {state}."
+    )
+
+
+def seed_after_migrate(
+    sender: AppConfig,
+    app_config: AppConfig | None = None,
+    verbosity: int = 1,
+    using: str = DEFAULT_DB_ALIAS,
+    stdout: TextIO | None = None,
+    **kwargs: Any,
+) -> None:
+    if not seed_settings.on_migrate or not settings.DEBUG:
+        return
+    if (app_config or sender) is not last_migrated_app():
+        return
+    from .pipeline import seed_database
+
+    stream = stdout or sys.stdout
+    try:
+        report = seed_database(database=using)
+    except SeedingError as exc:
+        # A migrate that unapplied migrations leaves tables missing: say so, never fail migrate.
+        if verbosity > 0:
+            stream.write(f"mentara-seed: seeding skipped: {exc}\n")
+        return
+    if verbosity >= 2:
+        stream.write(render_text(report, verbosity=verbosity))
+    elif verbosity == 1:
+        stream.write(summary_line(report) + "\n")
