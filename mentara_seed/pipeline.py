@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +22,7 @@ from .conf import (
 )
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused
 from .fill import FillContext
+from .locking import run_lock
 from .plan import build_steps
 from .registry import SeedRegistry, site
 from .report import DatabaseInfo, SeedReport, StepResult
@@ -157,25 +159,28 @@ def seed_database(
         audit_only=audit_only,
         dry_run=dry_run,
     )
-    report.counts_before = count_totals(registry, database)
-    report.gaps = audit_steps(steps, ctx)
-    if audit_only:
-        report.counts = dict(report.counts_before)
-    elif dry_run:
-        try:
-            with transaction.atomic(using=database):
-                _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
-                raise _DryRunRollback
-        except _DryRunRollback:
-            pass
-    elif any(gap.missing for gap in report.gaps):
-        if announce:
-            announce(report.database)
-        _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
-    else:
-        # Nothing to add (gaps left, if any, are above a maximum, which is never repaired).
-        report.counts = dict(report.counts_before)
-        report.remaining = list(report.gaps)
+    # Audit-only runs read; every other run holds the database's seeding lock from the audit on.
+    lock = contextlib.nullcontext() if audit_only else run_lock(database)
+    with lock:
+        report.counts_before = count_totals(registry, database)
+        report.gaps = audit_steps(steps, ctx)
+        if audit_only:
+            report.counts = dict(report.counts_before)
+        elif dry_run:
+            try:
+                with transaction.atomic(using=database):
+                    _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
+                    raise _DryRunRollback
+            except _DryRunRollback:
+                pass
+        elif any(gap.missing for gap in report.gaps):
+            if announce:
+                announce(report.database)
+            _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
+        else:
+            # Nothing to add (gaps left, if any, are above a maximum, which is never repaired).
+            report.counts = dict(report.counts_before)
+            report.remaining = list(report.gaps)
     report.duration_s = time.perf_counter() - started
     return report
 
