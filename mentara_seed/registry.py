@@ -102,6 +102,10 @@ class SeedRegistry:
 
     @staticmethod
     def _check_fill_methods(seeder: Seeder) -> None:
+        if seeder.population is not None and type(seeder).create is Seeder.create:
+            raise ConfigurationError(
+                f"{type(seeder).__name__} declares a population but does not define create()"
+            )
         names = [r.name for r in seeder.requirements]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
@@ -156,7 +160,7 @@ def register(
             raise ConfigurationError("register() needs at least one model")
         if not (inspect.isclass(seeder_class) and issubclass(seeder_class, Seeder)):
             raise ConfigurationError("the class decorated with register() must subclass Seeder")
-        registry = site or globals()["site"]
+        registry = site if site is not None else globals()["site"]
         for model in models_:
             registry.register(model, seeder_class)
         return seeder_class

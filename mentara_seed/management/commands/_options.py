@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.dateparse import parse_datetime
 
@@ -92,6 +93,17 @@ class SeedCommandMixin(BaseCommand):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.called_from_command_line = False
         return parser
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        # Django parses the arguments outside its own CommandError handling; without this, a
+        # bad option would print a traceback instead of one line.
+        try:
+            super().run_from_argv(argv)
+        except CommandError as exc:
+            if "--traceback" in argv:
+                raise
+            self.stderr.write(f"CommandError: {exc}")
+            sys.exit(exc.returncode)
 
     def render(self, report: SeedReport, format: str, verbosity: int) -> str:
         if format == "json":
