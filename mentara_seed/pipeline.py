@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from .auditing import AuditContext, Step, audit_step, audit_steps, count_totals
 from .conf import (
@@ -66,12 +67,22 @@ def check_database(using: str) -> None:
 
 
 def _options(
-    mode: str | None, scale: int | None, seed: int | None, now: datetime | None
+    mode: str | None, scale: int | None, seed: int | None, now: datetime | str | None
 ) -> tuple[str, int, int, datetime]:
     mode = validate_mode(mode if mode is not None else seed_settings.mode)
     scale = validate_positive_int("scale", scale if scale is not None else seed_settings.scale)
     seed = validate_seed(seed if seed is not None else seed_settings.seed)
+    if isinstance(now, str):
+        text = now
+        try:
+            now = parse_datetime(text.removesuffix("Z") + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            now = None
+        if now is None:
+            raise ConfigurationError(f"now must be an ISO-8601 date-time, got {text!r}")
     now = now if now is not None else timezone.now()
+    if not isinstance(now, datetime):
+        raise ConfigurationError(f"now must be a datetime, got {now!r}")
     if timezone.is_naive(now):
         raise ConfigurationError("now must be timezone-aware (for example 2026-01-01T00:00:00Z)")
     # Whole seconds: every generated time is an offset from now and databases differ below that.
@@ -83,7 +94,7 @@ def prepare(
     mode: str | None,
     scale: int | None,
     seed: int | None,
-    now: datetime | None,
+    now: datetime | str | None,
     using: str,
     registry: SeedRegistry,
 ) -> tuple[list[Step], AuditContext, int]:
@@ -102,7 +113,7 @@ def audit(
     mode: str | None = None,
     scale: int | None = None,
     seed: int | None = None,
-    now: datetime | None = None,
+    now: datetime | str | None = None,
     database: str = DEFAULT_DB_ALIAS,
     registry: SeedRegistry = site,
 ) -> SeedReport:
@@ -123,7 +134,7 @@ def seed_database(
     mode: str | None = None,
     scale: int | None = None,
     seed: int | None = None,
-    now: datetime | None = None,
+    now: datetime | str | None = None,
     database: str = DEFAULT_DB_ALIAS,
     registry: SeedRegistry = site,
     audit_only: bool = False,
