@@ -23,6 +23,7 @@ from .auditing import AuditContext, Gap, Step
 from .exceptions import ConfigurationError
 from .rand import Rand, derive_seed
 from .requirements import Target
+from .writers import writer_for
 
 K = TypeVar("K", bound=Hashable)
 M = TypeVar("M", bound=models.Model)
@@ -65,7 +66,14 @@ class FillContext:
     """What a seeder's ``create`` and ``fill_*`` methods use to read and write."""
 
     def __init__(
-        self, *, using: str, mode: str, now: datetime, seed: int, batch_size: int = 1000
+        self,
+        *,
+        using: str,
+        mode: str,
+        now: datetime,
+        seed: int,
+        batch_size: int = 1000,
+        fast_path: bool = True,
     ) -> None:
         self.using = using
         self.mode = mode
@@ -83,6 +91,7 @@ class FillContext:
         self._buffers: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
         self._claimed: dict[tuple[str, str], set[Any]] = defaultdict(set)
         self._batches = 0
+        self.writer = writer_for(using, batch_size, fast=fast_path)
 
     @property
     def audit_context(self) -> AuditContext:
@@ -98,6 +107,7 @@ class FillContext:
         self.step = step
         self.ordinal_start = ordinal_start
         self.step_added = Counter()
+        self._batches = 0
 
     def rng(self, *parts: object) -> Rand:
         """A generator keyed by the seed, the step's model, and ``parts`` (entity key, purpose,
@@ -115,7 +125,7 @@ class FillContext:
         buffer = self._buffers[model]
         buffer.append(values)
         if len(buffer) >= self.batch_size:
-            self._write(model, buffer)
+            self._write(model, buffer, returning=False)
             self._buffers[model] = []
 
     def pending(self, model: type[models.Model]) -> list[dict[str, Any]]:
@@ -125,28 +135,27 @@ class FillContext:
     def insert(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
         """Insert rows now and return them with primary keys (for rows that others refer to)."""
         self.flush(model)
-        return self._write(model, list(rows))
+        return self._write(model, list(rows), returning=True)
 
     def flush(self, model: type[models.Model] | None = None) -> None:
         targets = [model] if model is not None else list(self._buffers)
         for target in targets:
             rows = self._buffers.pop(target, [])
             if rows:
-                self._write(target, rows)
+                self._write(target, rows, returning=False)
 
-    def _write(self, model: type[M], rows: list[dict[str, Any]]) -> list[M]:
+    def _write(self, model: type[M], rows: list[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
             return []
-        instances = [model(**values) for values in rows]
-        self._complete_required_fields(model, rows, instances)
-        created = self.objects(model).bulk_create(instances, batch_size=self.batch_size)
+        self._complete_required_fields(model, rows)
+        created = self.writer.write(model, rows, returning=returning)
         label = model._meta.concrete_model._meta.label
-        self.added[label] += len(created)
-        self.step_added[label] += len(created)
+        self.added[label] += len(rows)
+        self.step_added[label] += len(rows)
         return created
 
     def _complete_required_fields(
-        self, model: type[models.Model], rows: list[dict[str, Any]], instances: list[models.Model]
+        self, model: type[models.Model], rows: list[dict[str, Any]]
     ) -> None:
         fields = _fields_to_complete(model, frozenset(rows[0]))
         if not fields:
@@ -156,9 +165,9 @@ class FillContext:
         # model-bakery draws from one module-level Random; seeding it per batch keeps it keyed.
         random_gen.baker_random.seed(derive_seed(self.seed, step, model._meta.label, self._batches))
         baker = Baker(model, _using=self.using)
-        for instance in instances:
+        for row in rows:
             for field in fields:
-                setattr(instance, field.attname, baker.generate_value(field, commit=False))
+                row[field.attname] = baker.generate_value(field, commit=False)
 
     # Reading helpers ---------------------------------------------------------------------------
 

@@ -1,0 +1,359 @@
+#!/usr/bin/env python
+"""Benchmark mentara-seed's fill against raw psycopg COPY and model-bakery on the same rows.
+
+    .venv/bin/python benchmarks/run.py                           # the issue's sizes (minutes)
+    .venv/bin/python benchmarks/run.py --scale 5 --sqlite-scale 2  # a quick look
+
+It builds fresh databases, times ``seed_dynamic --mode heavy --scale K`` from an empty migrated
+database, then feeds exactly the rows that run wrote to the other methods:
+- raw COPY: psycopg ``copy.write_row`` of the pre-generated rows, all tables, one transaction;
+- model-bakery ``make(_quantity=n, _bulk_create=True)`` per model, every field given;
+- model-bakery per-row ``make()``, on the rows of a heavy x1 run (it is too slow for more);
+and prints one table (method, rows, seconds, rows/s, ratio to COPY, peak RSS) and the targets.
+Each method runs in its own process, so peak RSS is that method's alone. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = "2026-01-15T12:00:00+00:00"
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+@dataclass
+class Result:
+    method: str
+    database: str
+    rows: int
+    seconds: float
+    rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def env_for(url: str, source: str | None = None) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
+        "MENTARA_SEED_ON_MIGRATE": "0",
+        "PYTHONPATH": str(REPO),
+    }
+    if source:
+        env["SOURCE_DATABASE_URL"] = source
+    return env
+
+
+def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a child; return (wall seconds, the child's peak RSS in MB, its stdout)."""
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, env=env, cwd=REPO, stdout=out, stderr=subprocess.PIPE)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+        out.seek(0)
+        stdout = out.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args[1:4])} failed:\n{stderr[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024, stdout
+
+
+def manage(url: str, *args: str) -> tuple[float, float, str]:
+    return measured([sys.executable, "manage.py", *args], env_for(url))
+
+
+def worker(name: str, url: str, source: str, *extra: str) -> dict[str, Any]:
+    _seconds, rss, stdout = measured(
+        [sys.executable, __file__, "--worker", name, *extra], env_for(url, source)
+    )
+    data = json.loads(stdout.strip().splitlines()[-1])
+    data["rss_mb"] = rss
+    return data
+
+
+class Postgres:
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.base = url.rsplit("/", 1)[0]
+        self.admin = psycopg.connect(url, autocommit=True)
+
+    def fresh(self, name: str) -> str:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.execute(f'CREATE DATABASE "{name}"')
+        url = f"{self.base}/{name}"
+        manage(url, "migrate", "-v0")
+        return url
+
+    def drop(self, name: str) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def seed_run(url: str, scale: int) -> tuple[Result, dict[str, Any]]:
+    seconds, rss, stdout = manage(
+        url, "seed_dynamic", "--mode", "heavy", "--scale", str(scale), "--now", NOW,
+        "--format", "json", "-v0",
+    )  # fmt: skip
+    report = json.loads(stdout)
+    assert report["satisfied"], report["remaining_gaps"][:3]
+    rows = sum(report["added"].values())
+    return Result(f"mentara-seed heavy x{scale}", "", rows, seconds, rss), report
+
+
+def benchmark_postgres(args: argparse.Namespace, results: list[Result], notes: list[str]) -> None:
+    pg = Postgres(args.postgres_url)
+    names = ["mentara_bench_seed", "mentara_bench_copy", "mentara_bench_bakery",
+             "mentara_bench_small", "mentara_bench_rows"]  # fmt: skip
+    try:
+        seeded = pg.fresh(names[0])
+        build, _report = seed_run(seeded, args.scale)
+        build.database = "postgresql"
+        results.append(build)
+
+        noop_seconds, noop_rss, noop_out = manage(
+            seeded, "seed_dynamic", "--mode", "heavy", "--scale", str(args.scale), "--now", NOW,
+            "--format", "json", "-v0",
+        )  # fmt: skip
+        assert not json.loads(noop_out)["added"]
+        results.append(Result("no-op re-run", "postgresql", 0, noop_seconds, noop_rss))
+
+        copy = worker("copy", pg.fresh(names[1]), seeded)
+        results.append(Result("raw psycopg COPY", "postgresql", copy["rows"], copy["seconds"],
+                              copy["rss_mb"]))  # fmt: skip
+        bulk = worker("bakery", pg.fresh(names[2]), seeded, "--bulk")
+        results.append(Result("model-bakery make(_bulk_create=True)", "postgresql", bulk["rows"],
+                              bulk["seconds"], bulk["rss_mb"]))  # fmt: skip
+
+        small = pg.fresh(names[3])
+        seed_run(small, 1)
+        per_row = worker("bakery", pg.fresh(names[4]), small)
+        results.append(Result("model-bakery make() per row (heavy x1 rows)", "postgresql",
+                              per_row["rows"], per_row["seconds"], per_row["rss_mb"]))  # fmt: skip
+
+        big_queries = worker("audit-queries", seeded, seeded, "--scale", str(args.scale))
+        small_queries = worker("audit-queries", small, small, "--scale", "1")
+        notes.append(
+            f"audit queries: {big_queries['queries']} on {build.rows} rows, "
+            f"{small_queries['queries']} on a heavy x1 database"
+        )
+
+        def rate(data: dict[str, Any]) -> float:
+            return data["rows"] / data["seconds"]
+
+        checks = [
+            ("seed / COPY rows per second >= 0.45", build.rate / rate(copy), 0.45),
+            ("seed / bakery bulk rows per second >= 5", build.rate / rate(bulk), 5),
+            ("seed / bakery per-row rows per second >= 30", build.rate / rate(per_row), 30),
+        ]
+        for label, value, target in checks:
+            notes.append(f"{'PASS' if value >= target else 'MISS'} {label}: {value:.2f}")
+        noop_ok = noop_seconds <= 5 and noop_seconds <= 0.15 * build.seconds
+        notes.append(
+            f"{'PASS' if noop_ok else 'MISS'} no-op re-run <= 5 s and <= 15% of the build: "
+            f"{noop_seconds:.2f} s, {100 * noop_seconds / build.seconds:.1f}%"
+        )
+        notes.append(
+            f"{'PASS' if build.rss_mb <= 400 else 'MISS'} peak RSS of the build <= 400 MB: "
+            f"{build.rss_mb:.0f} MB"
+        )
+        if big_queries["queries"] != small_queries["queries"]:
+            notes.append("MISS the audit's query count grew with the rows")
+    finally:
+        if not args.keep:
+            for name in names:
+                pg.drop(name)
+
+
+def benchmark_sqlite(args: argparse.Namespace, results: list[Result], notes: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        seeded = f"sqlite:///{folder}/seed.sqlite3"
+        manage(seeded, "migrate", "-v0")
+        build, _report = seed_run(seeded, args.sqlite_scale)
+        build.database = "sqlite"
+        results.append(build)
+        target = f"sqlite:///{folder}/bakery.sqlite3"
+        manage(target, "migrate", "-v0")
+        bulk = worker("bakery", target, seeded, "--bulk")
+        results.append(Result("model-bakery make(_bulk_create=True)", "sqlite", bulk["rows"],
+                              bulk["seconds"], bulk["rss_mb"]))  # fmt: skip
+        ratio = build.rate / (bulk["rows"] / bulk["seconds"])
+        notes.append(
+            f"{'PASS' if ratio >= 3 else 'MISS'} SQLite seed / bakery bulk >= 3: {ratio:.2f}"
+        )
+
+
+# Workers (run in their own process, Django configured by benchmarks.settings) -----------------
+
+
+def _source_tables() -> tuple[list[Any], dict[Any, list[tuple[Any, ...]]]]:
+    """Mentara's concrete models parents first, and every row of each in the source database."""
+    from django.apps import apps
+
+    models = [m for m in apps.get_app_config("mentara").get_models() if not m._meta.proxy]
+    ordered: list[Any] = []
+    while len(ordered) < len(models):
+        for model in models:
+            parents = {
+                f.related_model
+                for f in model._meta.concrete_fields
+                if f.is_relation and f.related_model is not model
+            }
+            if model not in ordered and all(p in ordered or p not in models for p in parents):
+                ordered.append(model)
+    rows = {
+        model: list(
+            model._base_manager.using("source")
+            .order_by("pk")
+            .values_list(*[f.attname for f in model._meta.concrete_fields])
+        )
+        for model in ordered
+    }
+    return ordered, rows
+
+
+def work_copy() -> dict[str, Any]:
+    from django.db import connection, transaction
+
+    models, rows = _source_tables()
+    total = sum(len(r) for r in rows.values())
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model in models:
+            columns = ", ".join(
+                connection.ops.quote_name(f.column) for f in model._meta.concrete_fields
+            )
+            table = connection.ops.quote_name(model._meta.db_table)
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows[model]:
+                    copy.write_row(row)
+    return {"rows": total, "seconds": time.perf_counter() - started}
+
+
+def work_bakery(bulk: bool) -> dict[str, Any]:
+    from model_bakery import baker
+
+    models, rows = _source_tables()
+    total = sum(len(r) for r in rows.values())
+    # Parents get new primary keys here; children follow them by rank.
+    new_pk: dict[Any, dict[Any, Any]] = {}
+    started = time.perf_counter()
+    for model in models:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        source = rows[model]
+        if not source:
+            continue
+        columns = list(zip(*source, strict=True))[1:]
+        values: dict[str, list[Any]] = {}
+        for field, column in zip(fields, columns, strict=True):
+            if field.is_relation and field.related_model in new_pk:
+                mapping = new_pk[field.related_model]
+                values[field.attname] = [mapping.get(v) for v in column]
+            else:
+                values[field.attname] = list(column)
+        if bulk:
+            baker.make(
+                model, _quantity=len(source), _bulk_create=True,
+                **{name: iter(column) for name, column in values.items()},
+            )  # fmt: skip
+        else:
+            for index in range(len(source)):
+                baker.make(model, **{name: column[index] for name, column in values.items()})
+        created = list(model._base_manager.order_by("pk").values_list("pk", flat=True))
+        new_pk[model] = dict(zip((row[0] for row in source), created, strict=True))
+    return {"rows": total, "seconds": time.perf_counter() - started}
+
+
+def work_audit_queries(scale: int) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import mentara_seed
+
+    with CaptureQueriesContext(connection) as queries:
+        mentara_seed.audit(mode="heavy", scale=scale, now=NOW)
+    return {"queries": len(queries)}
+
+
+def run_worker(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    if args.worker == "copy":
+        data = work_copy()
+    elif args.worker == "bakery":
+        data = work_bakery(args.bulk)
+    else:
+        data = work_audit_queries(args.scale)
+    print(json.dumps(data))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=50, help="PostgreSQL: heavy x K (default 50)")
+    parser.add_argument(
+        "--sqlite-scale", type=int, default=10, help="SQLite: heavy x K (default 10)"
+    )
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    parser.add_argument(
+        "--worker", choices=("copy", "bakery", "audit-queries"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--bulk", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        run_worker(args)
+        return
+
+    results: list[Result] = []
+    notes: list[str] = []
+    if not args.skip_postgres:
+        benchmark_postgres(args, results, notes)
+    if not args.skip_sqlite:
+        benchmark_sqlite(args, results, notes)
+
+    copy_rate = next((r.rate for r in results if r.method == "raw psycopg COPY"), 0.0)
+    header = ("method", "db", "rows", "seconds", "rows/s", "vs COPY", "RSS MB")
+    line = "{:46} {:10} {:>9} {:>8} {:>9} {:>8} {:>7}"
+    print(line.format(*header))
+    for r in results:
+        ratio = (
+            f"{r.rate / copy_rate:.2f}"
+            if copy_rate and r.rows and r.database == "postgresql"
+            else "-"
+        )
+        print(
+            line.format(
+                r.method,
+                r.database,
+                r.rows,
+                f"{r.seconds:.2f}",
+                f"{r.rate:.0f}",
+                ratio,
+                f"{r.rss_mb:.0f}",
+            )
+        )
+    print()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for note in notes:
+        print(note)
+
+
+if __name__ == "__main__":
+    main()
