@@ -128,10 +128,6 @@ class FillContext:
             self._write(model, buffer, returning=False)
             self._buffers[model] = []
 
-    def pending(self, model: type[models.Model]) -> list[dict[str, Any]]:
-        """The rows of ``model`` queued and not yet written, in order (to complete them late)."""
-        return self._buffers.get(model, [])
-
     def insert(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
         """Insert rows now and return them with primary keys (for rows that others refer to)."""
         self.flush(model)

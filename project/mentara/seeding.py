@@ -103,6 +103,24 @@ def recent_activity(ctx: AuditContext, window_days: int | None) -> Case:
 # Users --------------------------------------------------------------------------------------------
 
 
+def _draw_posts(
+    rng: Rand, pools: list[list[tuple]], count: int, *, exclude: set[Any], author: Any
+) -> list[tuple]:
+    """``count`` distinct posts from the pools (by community, then post), skipping ``exclude``
+    and the author's own; random draws first, an exhaustive pass only when those keep missing."""
+    chosen: list[tuple] = []
+    seen = set(exclude)
+    for _attempt in range(count * 20 if pools else 0):
+        if len(chosen) == count:
+            return chosen
+        post = rng.pick(rng.pick(pools))
+        if post[0] not in seen and post[1] != author:
+            seen.add(post[0])
+            chosen.append(post)
+    rest = [p for pool in pools for p in pool if p[0] not in seen and p[1] != author]
+    return chosen + rng.sample(rest, k=min(count - len(chosen), len(rest)))
+
+
 def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -> list[User]:
     """New users of ``role``, one per key; names, usernames and emails are drawn from the key, and
     values that hand-made rows already hold are skipped deterministically."""
@@ -141,6 +159,7 @@ def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -
             }
         )
     users = ctx.insert(User, rows)
+    licenses = _claim_licenses(ctx, keys) if role == Role.THERAPIST else {}
     for key, user in zip(keys, users, strict=True):
         rng = people[key][2]
         if role == Role.CLIENT:
@@ -158,29 +177,23 @@ def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -
             ctx.add(
                 TherapistProfile,
                 user_id=user.pk,
-                license_number=None,  # claimed below, in one batch
+                license_number=licenses[key],
                 specialties=specialties,
                 years_experience=years,
                 hourly_rate=Decimal(rng.randrange(80, 220, 5)),
                 bio=content.therapist_bio(rng, user.first_name, specialties, years),
                 created_at=user.date_joined,
             )
-    if role == Role.THERAPIST:
-        _assign_licenses(ctx, keys)
     return users
 
 
-def _assign_licenses(ctx: FillContext, keys: Sequence[tuple[Any, ...]]) -> None:
-    licenses = ctx.claim_unique(
+def _claim_licenses(ctx: FillContext, keys: Sequence[tuple[Any, ...]]) -> dict[Any, str]:
+    return ctx.claim_unique(
         TherapistProfile,
         "license_number",
         keys,
         lambda key, attempt: f"LPC-{ctx.rng('license', *key, attempt).randrange(10**7):07d}",
     )
-    # The profiles were queued just above, in key order; fill in their licence numbers.
-    queued = ctx.pending(TherapistProfile)
-    for row, key in zip(queued[-len(keys) :], keys, strict=True):
-        row["license_number"] = licenses[key]
 
 
 def _existing(ctx: FillContext, queryset: Any, group: str, field: str, keys: Any) -> dict:
@@ -230,12 +243,12 @@ def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
         if not mine:
             ctx.shortfall(gap, "the author belongs to no community")
             continue
-        for ordinal in range(gap.current, gap.current + gap.missing):
-            rng = ctx.rng(gap.key, purpose, ordinal)
+        rng = ctx.rng(gap.key, purpose, gap.current)
+        for _ in range(gap.missing):
             ctx.add(
                 Post,
                 author_id=gap.pk,
-                community_id=rng.choice(mine),
+                community_id=rng.pick(mine),
                 title=content.post_title(rng),
                 body=content.post_body(rng),
                 created_at=rng.moment_before(ctx.now, days=90, min_days=0.01),
@@ -257,16 +270,18 @@ def write_comments(ctx: FillContext, gaps: Sequence[Gap], purpose: str, professi
         keys=community_ids,
     )
     for gap in gaps:
-        candidates = [
-            post for community in sorted(communities.get(gap.pk, ())) for post in posts[community]
-        ]
-        others = [post for post in candidates if post[1] != gap.pk] or candidates
-        if not others:
+        pools = [posts[c] for c in sorted(communities.get(gap.pk, ())) if posts[c]]
+        if not pools:
             ctx.shortfall(gap, "no posts in the author's communities to comment on")
             continue
-        for ordinal in range(gap.current, gap.current + gap.missing):
-            rng = ctx.rng(gap.key, purpose, ordinal)
-            post_id, _author, posted = rng.choice(others)
+        rng = ctx.rng(gap.key, purpose, gap.current)
+        for _ in range(gap.missing):
+            # Others' posts first: a few draws almost always find one; an author alone with
+            # their own posts comments on those.
+            for _attempt in range(8):
+                post_id, author_id, posted = rng.pick(rng.pick(pools))
+                if author_id != gap.pk:
+                    break
             ctx.add(
                 Comment,
                 post_id=post_id,
@@ -461,14 +476,9 @@ class ClientSeeder(Seeder):
         )
         for gap in gaps:
             done = set(hearted.get(gap.pk, ()))
-            candidates = [
-                post
-                for community in sorted(communities.get(gap.pk, ()))
-                for post in posts[community]
-                if post[0] not in done and post[1] != gap.pk
-            ]
+            pools = [posts[c] for c in sorted(communities.get(gap.pk, ())) if posts[c]]
             rng = ctx.rng(gap.key, "hearts", gap.current)
-            chosen = rng.sample(candidates, k=min(gap.missing, len(candidates)))
+            chosen = _draw_posts(rng, pools, gap.missing, exclude=done, author=gap.pk)
             if len(chosen) < gap.missing:
                 ctx.shortfall(gap, "not enough posts in the client's communities to heart")
             for post_id, _author, posted in chosen:
@@ -483,14 +493,14 @@ class ClientSeeder(Seeder):
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
         for gap in gaps:
             therapist_id, since = links[gap.pk][0]
-            for ordinal in range(gap.current, gap.current + gap.missing):
-                rng = ctx.rng(gap.key, "meetings", ordinal)
+            rng = ctx.rng(gap.key, "meetings", gap.current)
+            for _ in range(gap.missing):
                 ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
 
     def fill_assessments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         for gap in gaps:
-            for ordinal in range(gap.current, gap.current + gap.missing):
-                rng = ctx.rng(gap.key, "assessments", ordinal)
+            rng = ctx.rng(gap.key, "assessments", gap.current)
+            for _ in range(gap.missing):
                 instrument = rng.choice(list(Assessment.MAX_SCORE))
                 completed_at = rng.moment_before(ctx.now, days=180, min_days=1)
                 ctx.add(
@@ -507,8 +517,9 @@ class ClientSeeder(Seeder):
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
         for gap in gaps:
             therapist_id, _since = links[gap.pk][0]
-            for ordinal in range(gap.current, gap.current + gap.missing):
-                assign_worksheet(ctx, ctx.rng(gap.key, "worksheets", ordinal), gap.pk, therapist_id)
+            rng = ctx.rng(gap.key, "worksheets", gap.current)
+            for _ in range(gap.missing):
+                assign_worksheet(ctx, rng, gap.pk, therapist_id)
 
     def fill_conversations(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         """A conversation with the client's therapist first, then with fellow community members
@@ -735,9 +746,9 @@ class TherapistSeeder(Seeder):
             if not clients:
                 ctx.shortfall(gap, "the therapist has no active client to meet")
                 continue
-            for ordinal in range(gap.current, gap.current + gap.missing):
-                rng = ctx.rng(gap.key, "meetings", ordinal)
-                client_id, since = rng.choice(clients)
+            rng = ctx.rng(gap.key, "meetings", gap.current)
+            for _ in range(gap.missing):
+                client_id, since = rng.pick(clients)
                 ctx.add(Meeting, **schedule_meeting(ctx, rng, client_id, gap.pk, since))
 
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
@@ -747,9 +758,9 @@ class TherapistSeeder(Seeder):
             if not clients:
                 ctx.shortfall(gap, "the therapist has no active client to assign a worksheet")
                 continue
-            for ordinal in range(gap.current, gap.current + gap.missing):
-                rng = ctx.rng(gap.key, "worksheets", ordinal)
-                assign_worksheet(ctx, rng, rng.choice(clients)[0], gap.pk)
+            rng = ctx.rng(gap.key, "worksheets", gap.current)
+            for _ in range(gap.missing):
+                assign_worksheet(ctx, rng, rng.pick(clients)[0], gap.pk)
 
     def _completed_meetings(
         self, ctx: FillContext, gaps: Sequence[Gap], *, without_notes: bool
