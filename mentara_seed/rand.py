@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import random
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from faker import Faker
@@ -44,7 +45,8 @@ class Rand(random.Random):
         super().__init__(derive_seed(*parts))
 
     def pick(self, options: Sequence[T]) -> T:
-        return options[self.randrange(len(options))]
+        # random() is several times cheaper than randrange(); the bias is below 2**-40.
+        return options[int(self.random() * len(options))]
 
     def first_name(self) -> str:
         return self.pick(_name_pools()[0])
@@ -54,12 +56,12 @@ class Rand(random.Random):
 
     def moment_between(self, start: datetime, end: datetime) -> datetime:
         """A time in [start, end], to the second (databases differ below that)."""
-        if start.microsecond:
-            start = start.replace(microsecond=0) + timedelta(seconds=1)
-        end = end.replace(microsecond=0)
-        if end <= start:
-            return start
-        return start + timedelta(seconds=self.randint(0, int((end - start).total_seconds())))
+        # Epoch seconds: integer arithmetic is far cheaper than datetime arithmetic per row.
+        low = math.ceil(start.timestamp())
+        high = math.floor(end.timestamp())
+        if high > low:
+            low += int(self.random() * (high - low + 1))
+        return datetime.fromtimestamp(low, start.tzinfo or UTC)
 
     def moment_before(self, now: datetime, *, days: float, min_days: float = 0) -> datetime:
         """A time between ``days`` and ``min_days`` days before ``now``."""

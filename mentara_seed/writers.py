@@ -10,6 +10,7 @@ write the same data; only the speed differs.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -70,11 +71,17 @@ class PostgresCopyWriter(BulkCreateWriter):
                 quote(column[0]) for column in columns
             ]
             sql = f"COPY {quote(concrete._meta.db_table)} ({', '.join(names)}) FROM STDIN"
+            plain = all(convert is None and default is None for _c, _k, convert, default in columns)
+            getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
             with cursor.cursor.copy(sql) as copy:
                 write_row = copy.write_row
                 if returning:
                     for pk_value, row in zip(ids, rows, strict=True):
                         write_row([pk_value, *_values(row, columns)])
+                elif plain and len(columns) > 1:
+                    # The common case: every column set, nothing to convert.
+                    for row in rows:
+                        write_row(getter(row))
                 else:
                     for row in rows:
                         write_row(_values(row, columns))
