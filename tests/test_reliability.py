@@ -1,0 +1,689 @@
+"""Reliability: real processes, real crashes, collisions with hand-made rows, broken environments.
+
+- four ``seed_dynamic`` processes started together on one fresh database add one run's worth of
+  rows: one of them fills, the other three wait on the run lock, find nothing missing and agree;
+- a ``--mode heavy`` run killed with SIGKILL mid-fill leaves only whole steps behind, and the next
+  run ends with exactly the content of a run that was never interrupted;
+- hand-made rows that hold the values the generator would pick (usernames, emails, community
+  names and slugs, licence numbers) push it to other values, deterministically, without an
+  IntegrityError;
+- an unreachable server or an unmigrated database is one ``CommandError:`` line and writes nothing;
+- no run ever sends an UPDATE or a DELETE.
+
+The subprocess tests run against fresh databases of the vendor the suite runs on (temporary SQLite
+files, or PostgreSQL databases created and dropped here), so they exercise the real locks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+import mentara_seed
+from project.mentara.models import (
+    ClientProfile,
+    ClientTherapist,
+    Community,
+    Conversation,
+    ConversationParticipant,
+    Membership,
+    Message,
+    Post,
+    Role,
+    TherapistProfile,
+    User,
+)
+from tests.conftest import NOW
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = str(ROOT / "manage.py")
+NOW_ISO = "2026-01-15T12:00:00Z"
+SEED_OPTIONS = ("--seed", "3", "--now", NOW_ISO, "--format", "json")
+#: Messages every conversation is created with (DESIGN.md, "conversations / messages in each").
+MESSAGES_PER_CONVERSATION = {"light": 3, "medium": 5, "heavy": 10}
+#: When a run is killed, as a fraction of the time an uninterrupted run takes from its first
+#: write to its exit (measured in the test, so the points fall inside the fill on any machine).
+KILL_POINTS = (0.15, 0.45, 0.75)
+PROCESS_TIMEOUT = 300
+
+
+# Fresh databases and subprocesses -----------------------------------------------------------------
+
+
+def subprocess_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("MENTARA_SEED_MODE", "DJANGO_DEBUG"):
+        env.pop(name, None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="project.settings",
+        MENTARA_SEED_ON_MIGRATE="0",
+        DATABASE_URL=database_url,
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def popen_manage(database_url: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, MANAGE, *args],
+        cwd=ROOT,
+        env=subprocess_env(database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        out, err = process.communicate(timeout=PROCESS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"{process.args} did not finish in {PROCESS_TIMEOUT}s; stderr:\n{err}")
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def manage(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return finish(popen_manage(database_url, *args))
+
+
+def seed_json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def migrate_all(urls: Sequence[str]) -> None:
+    """``manage.py migrate -v0`` in every database, the processes side by side."""
+    for result in [finish(p) for p in [popen_manage(url, "migrate", "-v0") for url in urls]]:
+        assert result.returncode == 0, result.stderr
+
+
+def postgres_url(settings: dict[str, Any], name: str) -> str:
+    user = quote(settings.get("USER") or "postgres", safe="")
+    password = settings.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    host = settings.get("HOST") or "localhost"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{auth}@{host}:{port}/{name}"
+
+
+@contextmanager
+def fresh_databases(count: int, *, migrate: bool = True) -> Iterator[list[str]]:
+    """URLs of ``count`` new, empty databases of the suite's vendor, removed afterwards."""
+    vendor = connection.vendor
+    if vendor == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="mentara-reliability-") as directory:
+            urls = [f"sqlite:///{directory}/db{index}.sqlite3" for index in range(count)]
+            if migrate:
+                migrate_all(urls)
+            yield urls
+    elif vendor == "postgresql":
+        import psycopg
+
+        settings = connection.settings_dict
+        admin = {
+            "host": settings.get("HOST") or "localhost",
+            "port": settings.get("PORT") or 5432,
+            "user": settings.get("USER") or "postgres",
+            "dbname": "postgres",
+            "autocommit": True,
+        }
+        if settings.get("PASSWORD"):
+            admin["password"] = settings["PASSWORD"]
+        names = [f"mentara_reliability_{uuid.uuid4().hex[:12]}" for _ in range(count)]
+        try:
+            with psycopg.connect(**admin) as server:
+                for name in names:
+                    server.execute(f'CREATE DATABASE "{name}"')
+            urls = [postgres_url(settings, name) for name in names]
+            if migrate:
+                migrate_all(urls)
+            yield urls
+        finally:
+            with psycopg.connect(**admin) as server:
+                for name in names:
+                    server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:  # pragma: no cover - the suite runs on SQLite and PostgreSQL
+        pytest.fail(f"no fresh-database support for {vendor}")
+
+
+# Reading a database from outside: a pk-agnostic dump and the whole-step checks --------------------
+
+INSPECT = r"""
+import json, sys
+import django
+django.setup()
+from django.apps import apps
+from django.db.models import Count, Exists, OuterRef, Q
+from project.mentara.models import (
+    ClientProfile, Conversation, Role, TherapistProfile, User,
+)
+
+minimum_messages = int(sys.argv[1])
+models = [m for m in apps.get_app_config("mentara").get_models() if not m._meta.proxy]
+ranks = {
+    m._meta.label: {
+        pk: rank
+        for rank, pk in enumerate(m._base_manager.order_by("pk").values_list("pk", flat=True))
+    }
+    for m in models
+}
+
+def rank(model, value):
+    table = ranks.get(model._meta.concrete_model._meta.label)
+    return value if value is None or table is None else table[value]
+
+dump, counts = {}, {}
+for model in models:
+    fields = model._meta.concrete_fields
+    rows = []
+    for values in model._base_manager.order_by("pk").values_list(*(f.attname for f in fields)):
+        row = {}
+        for field, value in zip(fields, values):
+            if field.primary_key:
+                value = rank(model, value)
+            elif field.is_relation:
+                value = rank(field.related_model, value)
+            elif value is not None and not isinstance(value, (bool, int, float, str)):
+                value = str(value)
+            row[field.attname] = value
+        rows.append(json.dumps(row, sort_keys=True))
+    dump[model._meta.label] = sorted(rows)
+    counts[model._meta.label] = len(rows)
+
+half_written = []
+for pk, messages, participants in Conversation.objects.annotate(
+    m=Count("messages", distinct=True), p=Count("participations", distinct=True)
+).values_list("pk", "m", "p"):
+    if messages < minimum_messages or participants != 2:
+        half_written.append(f"conversation {pk}: {messages} messages, {participants} participants")
+for role, profile in ((Role.CLIENT, ClientProfile), (Role.THERAPIST, TherapistProfile)):
+    for username in (
+        User.objects.filter(role=role)
+        .exclude(Exists(profile.objects.filter(user=OuterRef("pk"))))
+        .values_list("username", flat=True)
+    ):
+        half_written.append(f"{role} {username} has no {profile.__name__}")
+
+print(json.dumps({"dump": dump, "counts": counts, "half_written": half_written}))
+"""
+
+
+@dataclass
+class Inspection:
+    dump: dict[str, list[str]]
+    counts: dict[str, int]
+    half_written: list[str]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+
+def inspect_all(database_urls: Sequence[str], mode: str) -> list[Inspection]:
+    """Each database read by its own process, the processes side by side."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", INSPECT, str(MESSAGES_PER_CONVERSATION[mode])],
+            cwd=ROOT,
+            env=subprocess_env(url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for url in database_urls
+    ]
+    inspections = []
+    for result in [finish(process) for process in processes]:
+        assert result.returncode == 0, result.stderr
+        inspections.append(Inspection(**json.loads(result.stdout)))
+    return inspections
+
+
+def assert_same_content(actual: Inspection, expected: Inspection, what: str) -> None:
+    assert actual.counts == expected.counts, what
+    for label, rows in expected.dump.items():
+        assert actual.dump[label] == rows, f"{what}: {label} differs"
+
+
+# 1. Concurrency --------------------------------------------------------------------------------
+
+
+def test_four_processes_at_once_add_exactly_one_runs_rows() -> None:
+    with fresh_databases(2) as (shared, alone):
+        processes = [
+            popen_manage(shared, "seed_dynamic", "--mode", "light", *SEED_OPTIONS) for _ in range(4)
+        ]
+        reports = [seed_json(finish(process)) for process in processes]
+        single = seed_json(manage(alone, "seed_dynamic", "--mode", "light", *SEED_OPTIONS))
+
+        assert all(report["satisfied"] for report in reports)
+        writers = [report for report in reports if sum(report["added"].values())]
+        assert len(writers) == 1, [report["added"] for report in reports]
+        assert writers[0]["added"] == single["added"]
+        for report in reports:
+            assert report["counts"] == single["counts"]
+            if report is not writers[0]:
+                assert report["added"] == {}
+                assert not any(gap["missing"] for gap in report["gaps"])
+        together, one = inspect_all([shared, alone], "light")
+        assert together.half_written == []
+        assert_same_content(together, one, "4 processes")
+
+
+# 2. Crash recovery -----------------------------------------------------------------------------
+
+
+@dataclass
+class Kill:
+    delay: float
+    finished_first: bool
+    rows_at_kill: int = 0
+
+
+def start_heavy_run(database_url: str) -> tuple[subprocess.Popen[str], float]:
+    """A heavy run, returned once it names the database on stderr: just before its first write."""
+    process = popen_manage(database_url, "seed_dynamic", "--mode", "heavy", *SEED_OPTIONS)
+    assert process.stderr is not None
+    announced = process.stderr.readline()
+    if not announced.startswith("Seeding database"):
+        result = finish(process)
+        pytest.fail(f"the run did not announce a write: {announced}{result.stderr}")
+    return process, time.monotonic()
+
+
+def start_and_kill(database_url: str, delay: float) -> Kill:
+    process, announced_at = start_heavy_run(database_url)
+    time.sleep(max(0.0, announced_at + delay - time.monotonic()))
+    finished_first = process.poll() is not None
+    if not finished_first:
+        os.kill(process.pid, signal.SIGKILL)
+    result = finish(process)
+    if not finished_first:
+        assert result.returncode == -signal.SIGKILL, result.stderr
+    return Kill(delay, finished_first)
+
+
+def test_a_run_killed_mid_fill_leaves_whole_steps_and_the_rerun_converges() -> None:
+    with fresh_databases(1 + len(KILL_POINTS)) as (reference, *victims):
+        # The uninterrupted run, timed from its first write to its exit, places the kills.
+        uninterrupted, announced_at = start_heavy_run(reference)
+        assert seed_json(finish(uninterrupted))["satisfied"]
+        fill_seconds = time.monotonic() - announced_at
+        kills = [
+            start_and_kill(url, round(point * fill_seconds, 2))
+            for url, point in zip(victims, KILL_POINTS, strict=True)
+        ]
+
+        for kill, after_kill in zip(kills, inspect_all(victims, "heavy"), strict=True):
+            kill.rows_at_kill = after_kill.rows
+            assert after_kill.half_written == [], f"killed {kill.delay}s into the fill"
+        reruns = [
+            popen_manage(url, "seed_dynamic", "--mode", "heavy", *SEED_OPTIONS) for url in victims
+        ]
+        for process in reruns:
+            assert seed_json(finish(process))["satisfied"]
+
+        expected, *recovered = inspect_all([reference, *victims], "heavy")
+        assert expected.rows > 20_000
+        for kill, actual in zip(kills, recovered, strict=True):
+            assert_same_content(actual, expected, f"killed {kill.delay}s into the fill")
+
+    print(f"heavy fill took {fill_seconds:.2f}s; kills: {kills}")  # shown with pytest -s / -rP
+    missed = [kill.delay for kill in kills if kill.finished_first]
+    if missed:
+        warnings.warn(
+            f"the heavy run had finished before the kill at {missed}s after its first write; "
+            "those points only checked a completed run",
+            stacklevel=1,
+        )
+    # At least one kill must land between two commits, or the test proved nothing about crashes.
+    assert any(
+        not kill.finished_first and 0 < kill.rows_at_kill < expected.rows for kill in kills
+    ), kills
+
+
+# 4. Bad environments ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["seed_dynamic", "seed_audit"])
+def test_an_unreachable_server_is_one_command_error_line(command: str) -> None:
+    result = manage(
+        "postgres://postgres@127.0.0.1:1/nowhere", command, "--mode", "light", "--format", "json"
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("CommandError:")
+    assert "database" in lines[0]
+
+
+def table_names(database_url: str) -> list[str]:
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "print(*connection.introspection.table_names())"
+    )
+    result = finish(
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=subprocess_env(database_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+@pytest.mark.parametrize("command", ["seed_dynamic", "seed_audit"])
+def test_an_unmigrated_database_says_migrate_first_and_stays_empty(command: str) -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="mentara-unmigrated-") as directory,
+        fresh_databases(1, migrate=False) as (vendor_url,),
+    ):
+        sqlite_file = Path(directory) / "never-migrated.sqlite3"
+        urls = [f"sqlite:///{sqlite_file}"]
+        if not vendor_url.startswith("sqlite"):
+            urls.append(vendor_url)
+        for url in urls:
+            result = manage(url, command, "--mode", "light", *SEED_OPTIONS)
+            assert result.returncode != 0, url
+            assert result.stdout == ""
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1, result.stderr
+            assert lines[0].startswith("CommandError:")
+            assert "run manage.py migrate first" in lines[0]
+            assert table_names(url) == [], url
+        with sqlite3.connect(sqlite_file) as raw:
+            assert raw.execute("SELECT name FROM sqlite_master").fetchall() == []
+        assert not Path(f"{sqlite_file}.mentara-seed.lock").exists()
+
+
+# 3. Unique values that hand-made rows already hold -----------------------------------------------
+
+
+def mentara_models() -> list[Any]:
+    return [m for m in apps.get_app_config("mentara").get_models() if not m._meta.proxy]
+
+
+def flush_mentara() -> None:
+    for model in reversed(mentara_models()):
+        model._base_manager.all().delete()
+    assert all(not model._base_manager.exists() for model in mentara_models())
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The unique values the seeder chose, in creation order (hand-made rows left out)."""
+
+    clients: tuple[tuple[str, str], ...]
+    therapists: tuple[tuple[str, str], ...]
+    licenses: tuple[str, ...]
+    communities: tuple[tuple[str, str], ...]
+
+
+def seed_and_collect(hand_made_users: set[int], hand_made_communities: set[int]) -> Generated:
+    report = mentara_seed.seed(mode="light", now=NOW)
+    assert report.satisfied, [gap.as_dict() for gap in report.remaining]
+    users = User.objects.exclude(pk__in=hand_made_users).order_by("pk")
+    for field in ("username", "email"):
+        values = list(User.objects.values_list(field, flat=True))
+        assert len(values) == len(set(values)), f"duplicate {field}"
+    for field in ("name", "slug"):
+        values = list(Community.objects.values_list(field, flat=True))
+        assert len(values) == len(set(values)), f"duplicate community {field}"
+    licenses = list(TherapistProfile.objects.values_list("license_number", flat=True))
+    assert len(licenses) == len(set(licenses)), "duplicate licence number"
+    return Generated(
+        clients=tuple(users.filter(role=Role.CLIENT).values_list("username", "email")),
+        therapists=tuple(users.filter(role=Role.THERAPIST).values_list("username", "email")),
+        licenses=tuple(
+            TherapistProfile.objects.exclude(user__in=hand_made_users)
+            .order_by("user_id")
+            .values_list("license_number", flat=True)
+        ),
+        communities=tuple(
+            Community.objects.exclude(pk__in=hand_made_communities)
+            .order_by("pk")
+            .values_list("name", "slug")
+        ),
+    )
+
+
+def hand_make_collisions(learned: Generated, slug_of_a: str) -> tuple[set[int], set[int]]:
+    """Admin users (outside every population) and two communities holding generated values."""
+    (u0, e0), (u1, e1), (_u2, e2) = learned.clients[:3]
+    therapist_username, _ = learned.therapists[0]
+    joined = NOW - timedelta(days=500)
+    rows = [
+        ("x", u0, e1),  # the username of client 0 and the email of client 1
+        ("y", u1, e0),  # and the other way round
+        ("z", "hand.made.z", e2),  # only the email of client 2
+        ("t", therapist_username, "t@hand.example"),
+    ]
+    users = {
+        key: User.objects.create(
+            username=username, email=email, role=Role.ADMIN, date_joined=joined
+        )
+        for key, username, email in rows
+    }
+    TherapistProfile.objects.create(
+        user=users["t"], license_number=learned.licenses[0], hourly_rate=100, created_at=joined
+    )
+    (name0, slug0), (name1, _slug1), (name2, _slug2) = learned.communities[:3]
+    # Two communities count towards the three of light mode; the seeder then makes ordinal 2.
+    a = Community.objects.create(name=name2, slug=slug_of_a, created_at=joined)
+    b = Community.objects.create(name=name1, slug=slug0, created_at=joined)
+    assert name0 not in {a.name, b.name}
+    return {user.pk for user in users.values()}, {a.pk, b.pk}
+
+
+@pytest.mark.django_db
+def test_hand_made_rows_holding_generated_values_push_the_generator_on() -> None:
+    learned = seed_and_collect(set(), set())
+    assert len(learned.clients) >= 3 and learned.therapists and len(learned.communities) == 3
+    flush_mentara()
+
+    # What community ordinal 2 becomes once its first name is taken: its slug is then held too.
+    users, communities = hand_make_collisions(learned, slug_of_a="hand-a")
+    moved = seed_and_collect(users, communities)
+    flush_mentara()
+    assert len(moved.communities) == 1
+    assert moved.communities[0][0] != learned.communities[2][0]
+
+    outcomes = []
+    for _ in range(2):
+        users, communities = hand_make_collisions(learned, slug_of_a=moved.communities[0][1])
+        outcomes.append(seed_and_collect(users, communities))
+        flush_mentara()
+    first, second = outcomes
+    assert first == second, "the same hand-made state gave other values"
+
+    # Every held value moved on; the values nobody held are the ones of the first run.
+    assert first.clients[0][0] != learned.clients[0][0]
+    assert first.clients[1][0] != learned.clients[1][0]
+    assert first.clients[2][0] == learned.clients[2][0]  # its username was free,
+    assert first.clients[2][1] != learned.clients[2][1]  # its email was not
+    assert first.clients[3:] == learned.clients[3:]
+    assert first.therapists[0][0] != learned.therapists[0][0]
+    assert first.therapists[1:] == learned.therapists[1:]
+    assert first.licenses[0] != learned.licenses[0]
+    assert first.licenses[1:] == learned.licenses[1:]
+    assert first.communities[0][0] == moved.communities[0][0]  # the name held is stepped over,
+    assert first.communities[0][1] != moved.communities[0][1]  # then the slug held
+
+
+# 5. Never an UPDATE or a DELETE ----------------------------------------------------------------
+
+SAVEPOINT = re.compile(r"^\s*(RELEASE\s+|ROLLBACK\s+TO\s+)?SAVEPOINT\b", re.IGNORECASE)
+STRING_LITERAL = re.compile(r"[Ee]?'(?:[^']|'')*'")
+DESTRUCTIVE = re.compile(r"(?<!FOR )\bUPDATE\b|\bDELETE\b|\bTRUNCATE\b|\bDROP\b", re.IGNORECASE)
+
+
+def destructive(statements: Sequence[str]) -> list[str]:
+    found = []
+    for sql in statements:
+        if SAVEPOINT.match(sql):
+            continue
+        if DESTRUCTIVE.search(STRING_LITERAL.sub("''", sql)):
+            found.append(sql)
+    return found
+
+
+@contextmanager
+def rows_written_as_the_database_sees_them() -> Iterator[Counter[str]]:
+    """Inserts, updates and deletes counted by the database itself, so writes that bypass
+    Django's cursor wrappers (and so CaptureQueriesContext), such as PostgreSQL COPY, count too.
+
+    PostgreSQL: rows, from ``pg_stat_xact_user_tables`` (this transaction's table counters).
+    SQLite: statements, from an authorizer callback on the connection.
+    """
+    counts: Counter[str] = Counter()
+    if connection.vendor == "postgresql":
+        totals_sql = (
+            "SELECT coalesce(sum(n_tup_ins), 0), coalesce(sum(n_tup_upd), 0), "
+            "coalesce(sum(n_tup_del), 0) FROM pg_stat_xact_user_tables"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(totals_sql)
+            before = cursor.fetchone()
+        yield counts
+        with connection.cursor() as cursor:
+            cursor.execute(totals_sql)
+            after = cursor.fetchone()
+        for name, was, now in zip(("insert", "update", "delete"), before, after, strict=True):
+            counts[name] = int(now) - int(was)
+        return
+    actions = {
+        sqlite3.SQLITE_INSERT: "insert",
+        sqlite3.SQLITE_UPDATE: "update",
+        sqlite3.SQLITE_DELETE: "delete",
+    }
+
+    def authorize(action: int, table: str | None, *_: object) -> int:
+        if action in actions and not (table or "").startswith("sqlite_"):
+            counts[actions[action]] += 1
+        return sqlite3.SQLITE_OK
+
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.set_authorizer(authorize)
+    try:
+        yield counts
+    finally:
+        raw.set_authorizer(None)
+
+
+def captured_run() -> tuple[mentara_seed.SeedReport, list[str], Counter[str]]:
+    with (
+        rows_written_as_the_database_sees_them() as written,
+        CaptureQueriesContext(connection) as captured,
+    ):
+        report = mentara_seed.seed(mode="light", now=NOW)
+    assert report.satisfied
+    assert written["update"] == 0, written
+    assert written["delete"] == 0, written
+    return report, [query["sql"] for query in captured.captured_queries], written
+
+
+def test_the_destructive_pattern_catches_what_it_should() -> None:
+    assert destructive(['UPDATE "mentara_user" SET "email" = \'a\''])
+    assert destructive(['DELETE FROM "mentara_post" WHERE "id" IN (1)'])
+    assert destructive(['INSERT INTO "t" ("a") VALUES (1) ON CONFLICT DO UPDATE SET "a" = 1'])
+    assert not destructive(['SAVEPOINT "s1"', 'RELEASE SAVEPOINT "s1"'])
+    assert not destructive(['INSERT INTO "mentara_post" ("body") VALUES (\'please delete it\')'])
+    assert not destructive(['SELECT "id" FROM "mentara_user" FOR UPDATE'])
+
+
+@pytest.mark.django_db
+def test_the_database_side_counter_sees_updates_and_deletes() -> None:
+    community = Community.objects.create(name="Counted", slug="counted", created_at=NOW)
+    with rows_written_as_the_database_sees_them() as written:
+        Community.objects.filter(pk=community.pk).update(description="changed")
+        Community.objects.filter(pk=community.pk).delete()
+    assert written["update"] >= 1 and written["delete"] >= 1, written
+
+
+@pytest.mark.django_db
+def test_runs_never_update_or_delete() -> None:
+    _report, from_empty, written = captured_run()
+    assert written["insert"] > 0
+    assert destructive(from_empty) == []
+
+    rerun, no_op, written = captured_run()
+    assert rerun.added == {}
+    assert written["insert"] == 0
+    assert no_op and destructive(no_op) == []
+
+
+@pytest.mark.django_db
+def test_filling_a_partial_hand_made_state_never_updates_or_deletes() -> None:
+    joined = NOW - timedelta(days=300)
+    client = User.objects.create(
+        username="hand.client", email="c@hand.example", role=Role.CLIENT, date_joined=joined
+    )
+    ClientProfile.objects.create(user=client, created_at=joined)
+    therapist = User.objects.create(
+        username="hand.therapist", email="t@hand.example", role=Role.THERAPIST, date_joined=joined
+    )
+    TherapistProfile.objects.create(
+        user=therapist, license_number="HAND-1", hourly_rate=120, created_at=joined
+    )
+    ClientTherapist.objects.create(
+        client=client, therapist=therapist, started_at=NOW - timedelta(days=90)
+    )
+    community = Community.objects.create(name="Hand Circle", slug="hand-circle", created_at=joined)
+    Membership.objects.create(user=client, community=community, joined_at=joined)
+    Post.objects.create(
+        author=client,
+        community=community,
+        title="Please delete my worries",
+        body="An update: better.",
+        created_at=NOW - timedelta(days=2),
+    )
+    conversation = Conversation.objects.create(title="Hand", created_at=NOW - timedelta(days=3))
+    for user in (client, therapist):
+        ConversationParticipant.objects.create(
+            conversation=conversation, user=user, joined_at=conversation.created_at
+        )
+    Message.objects.create(
+        conversation=conversation, sender=client, body="hi", sent_at=NOW - timedelta(days=2)
+    )
+
+    report, statements, written = captured_run()
+    assert sum(report.added.values()) > 0 and written["insert"] > 0
+    assert destructive(statements) == []
+
+    # Rows deleted by hand after a run are added back, again without touching anything else.
+    Post.objects.filter(
+        pk__in=list(Post.objects.order_by("pk").values_list("pk", flat=True)[:5])
+    ).delete()
+    report, statements, written = captured_run()
+    assert report.added and written["insert"] > 0
+    assert destructive(statements) == []
