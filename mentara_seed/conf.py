@@ -10,7 +10,16 @@ from .exceptions import ConfigurationError
 from .requirements import DEFAULT_MODE, MODES, parse_override
 
 KNOWN_KEYS = frozenset(
-    {"MODE", "SEED", "SCALE", "BATCH_SIZE", "REQUIREMENTS", "ON_MIGRATE", "ALLOW_PRODUCTION"}
+    {
+        "MODE",
+        "SEED",
+        "SCALE",
+        "BATCH_SIZE",
+        "REQUIREMENTS",
+        "ON_MIGRATE",
+        "ALLOW_PRODUCTION",
+        "FAST_PATH",
+    }
 )
 
 
@@ -36,7 +45,7 @@ class SeedSettings:
 
     @property
     def batch_size(self) -> int:
-        return self.raw.get("BATCH_SIZE", 1000)
+        return self.raw.get("BATCH_SIZE", 5000)
 
     @property
     def requirements(self) -> dict[str, dict[str, Any]]:
@@ -45,6 +54,11 @@ class SeedSettings:
     @property
     def on_migrate(self) -> bool:
         return bool(self.raw.get("ON_MIGRATE", False))
+
+    @property
+    def fast_path(self) -> bool:
+        """COPY on PostgreSQL (the default); off, every backend uses bulk_create."""
+        return bool(self.raw.get("FAST_PATH", True))
 
     @property
     def allow_production(self) -> bool:

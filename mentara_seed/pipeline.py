@@ -206,7 +206,12 @@ def _fill_and_verify(
     progress: ProgressCallback | None,
 ) -> None:
     ctx = FillContext(
-        using=actx.using, mode=actx.mode, now=actx.now, seed=actx.seed, batch_size=batch_size
+        using=actx.using,
+        mode=actx.mode,
+        now=actx.now,
+        seed=actx.seed,
+        batch_size=batch_size,
+        fast_path=seed_settings.fast_path,
     )
     ctx.targets = {step.id: step.target for step in steps}
     remaining = report.gaps

@@ -62,3 +62,31 @@ def dump_tables() -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
 
 
 pytest_plugins = ["pytester"]
+
+
+def content_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]:
+    """Like table_dump, but primary and foreign keys are replaced by the row's rank in its table:
+    two databases with the same content compare equal even when their sequences differ."""
+    models = [m for m in apps.get_app_config(app_label).get_models() if not m._meta.proxy]
+    ranks = {
+        m._meta.label: {
+            pk: rank
+            for rank, pk in enumerate(m._base_manager.order_by("pk").values_list("pk", flat=True))
+        }
+        for m in models
+    }
+    dump: dict[str, list[tuple[Any, ...]]] = {}
+    for model in models:
+        fields = model._meta.concrete_fields
+        rows = []
+        for row in model._base_manager.order_by("pk").values_list(*[f.attname for f in fields]):
+            values = []
+            for field, value in zip(fields, row, strict=True):
+                if field.primary_key:
+                    value = ranks[model._meta.label][value]
+                elif field.is_relation and value is not None:
+                    value = ranks[field.related_model._meta.concrete_model._meta.label][value]
+                values.append(value)
+            rows.append(tuple(values))
+        dump[model._meta.label] = rows
+    return dump
