@@ -8,13 +8,14 @@ generators, so a model that gains a required field keeps seeding.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connections, models
 from django.db.models.fields import NOT_PROVIDED
 from model_bakery import random_gen
 from model_bakery.baker import Baker
@@ -139,6 +140,25 @@ class FillContext:
             rows = self._buffers.pop(target, [])
             if rows:
                 self._write(target, rows, returning=False)
+        if model is None:
+            self.writer.close()
+
+    def discard(self) -> None:
+        """Forget queued rows and any half-written stream; the step is rolling back."""
+        self._buffers.clear()
+        self.writer.abort()
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """While filling: any statement on the connection first ends an open COPY stream, so
+        seeders may query freely between ``add()`` calls."""
+
+        def end_stream_first(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            self.writer.close()
+            return execute(sql, params, many, context)
+
+        with connections[self.using].execute_wrapper(end_stream_first):
+            yield
 
     def _write(self, model: type[M], rows: list[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:

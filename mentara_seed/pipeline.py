@@ -258,18 +258,22 @@ def _refresh_statistics(using: str, added: dict[str, int]) -> None:
 def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult | None:
     started = time.perf_counter()
     # Audit and fill under one transaction: a step lands whole or not at all.
-    with transaction.atomic(using=actx.using):
+    with transaction.atomic(using=actx.using), ctx.writing():
         gaps = [gap for gap in audit_step(step, actx) if gap.missing > 0]
         if not gaps:
             return None
-        if step.is_population:
-            ctx.begin_step(step, ordinal_start=gaps[0].current)
-            step.seeder.create(ctx, gaps[0].missing)
-        else:
-            assert step.requirement is not None
-            ctx.begin_step(step)
-            step.seeder.fill(step.requirement, ctx, gaps)
-        ctx.flush()
+        try:
+            if step.is_population:
+                ctx.begin_step(step, ordinal_start=gaps[0].current)
+                step.seeder.create(ctx, gaps[0].missing)
+            else:
+                assert step.requirement is not None
+                ctx.begin_step(step)
+                step.seeder.fill(step.requirement, ctx, gaps)
+            ctx.flush()
+        except BaseException:
+            ctx.discard()
+            raise
     if not ctx.step_added:
         return None
     _refresh_statistics(actx.using, ctx.step_added)

@@ -41,6 +41,12 @@ class BulkCreateWriter:
         self.using = using
         self.batch_size = batch_size
 
+    def close(self) -> None:
+        """Make everything written so far visible to the next statement (nothing to do here)."""
+
+    def abort(self) -> None:
+        """Drop anything half-written before the step's transaction rolls back."""
+
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         instances = [model(**row) for row in rows]
         return model._default_manager.using(self.using).bulk_create(
@@ -49,45 +55,104 @@ class BulkCreateWriter:
 
 
 class PostgresCopyWriter(BulkCreateWriter):
+    """COPY, kept open between batches of the same table: while Python generates the next batch,
+    the server is still ingesting the last one (on a second core). Any other statement on the
+    connection closes the stream first (see ``FillContext.writing``)."""
+
+    def __init__(self, using: str, batch_size: int) -> None:
+        super().__init__(using, batch_size)
+        self._stream: tuple[Any, Any, Any, Any] | None = None  # (key, manager, copy, cursor)
+
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
             return []
         concrete = model._meta.concrete_model
         assert concrete is not None
         columns = _copy_columns(concrete, frozenset(rows[0]), self.using)
+        if returning:
+            return self._write_returning(model, concrete, columns, rows)
+        copy = self._open(concrete, columns)
+        write_row = copy.write_row
+        if all(convert is None and default is None for _c, _k, convert, default in columns):
+            # The common case: every column set, nothing to convert.
+            getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
+            if len(columns) == 1:
+                for row in rows:
+                    write_row((getter(row),))
+            else:
+                for row in rows:
+                    write_row(getter(row))
+        else:
+            for row in rows:
+                write_row(_values(row, columns))
+        return []
+
+    def _write_returning(
+        self,
+        model: type[M],
+        concrete: type[models.Model],
+        columns: Sequence[Column],
+        rows: Sequence[dict[str, Any]],
+    ) -> list[M]:
+        self.close()
+        connection = connections[self.using]
+        pk = concrete._meta.pk
+        assert pk is not None
+        with connection.cursor() as cursor:
+            # Primary keys first, so the caller can refer to these rows before they are written.
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [concrete._meta.db_table, pk.column, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        copy = self._open(concrete, columns, with_pk=True)
+        for pk_value, row in zip(ids, rows, strict=True):
+            copy.write_row([pk_value, *_values(row, columns)])
+        self.close()
+        return [model(pk=pk_value, **row) for pk_value, row in zip(ids, rows, strict=True)]
+
+    def _open(
+        self, concrete: type[models.Model], columns: Sequence[Column], *, with_pk: bool = False
+    ) -> Any:
+        key = (concrete, tuple(columns), with_pk)
+        if self._stream is not None and self._stream[0] == key:
+            return self._stream[2]
+        self.close()
         connection = connections[self.using]
         quote = connection.ops.quote_name
         pk = concrete._meta.pk
         assert pk is not None
-        ids: list[Any] = []
-        with connection.cursor() as cursor:
-            if returning:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                    [concrete._meta.db_table, pk.column, len(rows)],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-            names = ([quote(pk.column)] if returning else []) + [
-                quote(column[0]) for column in columns
-            ]
-            sql = f"COPY {quote(concrete._meta.db_table)} ({', '.join(names)}) FROM STDIN"
-            plain = all(convert is None and default is None for _c, _k, convert, default in columns)
-            getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
-            with cursor.cursor.copy(sql) as copy:
-                write_row = copy.write_row
-                if returning:
-                    for pk_value, row in zip(ids, rows, strict=True):
-                        write_row([pk_value, *_values(row, columns)])
-                elif plain and len(columns) > 1:
-                    # The common case: every column set, nothing to convert.
-                    for row in rows:
-                        write_row(getter(row))
-                else:
-                    for row in rows:
-                        write_row(_values(row, columns))
-        if not returning:
-            return []
-        return [model(pk=pk_value, **row) for pk_value, row in zip(ids, rows, strict=True)]
+        names = ([quote(pk.column)] if with_pk else []) + [quote(c[0]) for c in columns]
+        sql = f"COPY {quote(concrete._meta.db_table)} ({', '.join(names)}) FROM STDIN"
+        cursor = connection.cursor()
+        manager = cursor.cursor.copy(sql)
+        self._stream = (key, manager, manager.__enter__(), cursor)
+        return self._stream[2]
+
+    def close(self) -> None:
+        """End the open COPY, waiting for the server to take every row."""
+        if self._stream is None:
+            return
+        _key, manager, _copy, cursor = self._stream
+        self._stream = None
+        try:
+            manager.__exit__(None, None, None)
+        finally:
+            cursor.close()
+
+    def abort(self) -> None:
+        """Abandon the open COPY (the step is failing and its transaction will roll back)."""
+        if self._stream is None:
+            return
+        _key, manager, _copy, cursor = self._stream
+        self._stream = None
+        error = RuntimeError("mentara-seed step failed")
+        try:
+            manager.__exit__(RuntimeError, error, None)
+        except Exception:
+            pass
+        finally:
+            cursor.close()
 
 
 Column = tuple[str, str, Callable[[Any], Any] | None, Callable[[], Any] | None]

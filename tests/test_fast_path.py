@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 from django.apps import apps
 from django.db import connection
 
 import mentara_seed
+from mentara_seed import SeedRegistry
 from mentara_seed.writers import BulkCreateWriter, PostgresCopyWriter, writer_for
+from tests.testapp.library_seeding import AuthorSeeder
+from tests.testapp.models import Author, Book
 
 from .conftest import NOW, content_dump
 
@@ -55,3 +60,43 @@ def test_a_dry_run_reports_what_the_fast_path_then_adds(settings):
     done = mentara_seed.seed(mode="light", now=NOW)
     assert planned.added == done.added
     assert done.satisfied
+
+
+class QueryingBookSeeder(AuthorSeeder):
+    """Queries the ORM between adds: the open COPY stream must end before each query."""
+
+    seen: ClassVar[list[int]] = []
+
+    def fill_books(self, ctx, gaps):
+        for gap in gaps:
+            for ordinal in range(gap.missing):
+                ctx.add(Book, author_id=gap.pk, title=f"Book {ordinal}", isbn="1", pages=1)
+                type(self).seen.append(Book.objects.filter(author_id=gap.pk).count())
+
+
+class FailingBookSeeder(AuthorSeeder):
+    def fill_books(self, ctx, gaps):
+        for gap in gaps:
+            ctx.add(Book, author_id=gap.pk, title="Half", isbn="1", pages=1)
+        raise RuntimeError("a seeder bug")
+
+
+def test_seeders_may_query_between_adds_while_rows_stream(settings):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, "BATCH_SIZE": 1}
+    registry = SeedRegistry()
+    registry.register(Author, QueryingBookSeeder)
+    QueryingBookSeeder.seen = []
+    report = mentara_seed.seed(mode="medium", now=NOW, registry=registry)
+    assert report.satisfied
+    # Each query saw every book added before it: the stream was ended first.
+    assert QueryingBookSeeder.seen == [1, 2, 3] * Author.objects.count()
+
+
+def test_a_failing_step_rolls_back_its_stream_and_the_connection_stays_usable(settings):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, "BATCH_SIZE": 1}
+    registry = SeedRegistry()
+    registry.register(Author, FailingBookSeeder)
+    with pytest.raises(RuntimeError, match="a seeder bug"):
+        mentara_seed.seed(mode="light", now=NOW, registry=registry)
+    assert Author.objects.count() == 2  # the population step landed whole
+    assert not Book.objects.exists()  # the failing step left nothing

@@ -365,11 +365,37 @@ def assign_worksheet(ctx: FillContext, rng: Rand, client_id: Any, therapist_id: 
 # Seeders ------------------------------------------------------------------------------------------
 
 
-@register(Client)
-class ClientSeeder(Seeder):
-    population = Levels(light=8, medium=20, heavy=200)
+class MemberSeeder(Seeder):
+    """What clients and therapists share: they are users of one role who join communities, post
+    and comment there."""
+
+    role: str = ""
+    #: Therapists' comments carry a professional note.
+    professional = False
     key_field = "username"
     label_field = "username"
+
+    def create(self, ctx: FillContext, count: int) -> None:
+        create_users(
+            ctx,
+            self.role,
+            [("population", n) for n in range(ctx.ordinal_start, ctx.ordinal_start + count)],
+        )
+
+    def fill_memberships(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        join_communities(ctx, gaps, "memberships")
+
+    def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        write_posts(ctx, gaps, "posts")
+
+    def fill_comments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        write_comments(ctx, gaps, "comments", professional=self.professional)
+
+
+@register(Client)
+class ClientSeeder(MemberSeeder):
+    role = Role.CLIENT
+    population = Levels(light=8, medium=20, heavy=200)
     requirements = (
         Requirement(
             "therapist",
@@ -423,13 +449,6 @@ class ClientSeeder(Seeder):
         ),
     )
 
-    def create(self, ctx: FillContext, count: int) -> None:
-        create_users(
-            ctx,
-            Role.CLIENT,
-            [("population", n) for n in range(ctx.ordinal_start, ctx.ordinal_start + count)],
-        )
-
     def fill_therapist(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         load = dict(
             ctx.objects(Therapist)
@@ -452,15 +471,6 @@ class ClientSeeder(Seeder):
                 status=ACTIVE,
                 started_at=rng.moment_before(ctx.now, days=120, min_days=60),
             )
-
-    def fill_memberships(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        join_communities(ctx, gaps, "memberships")
-
-    def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        write_posts(ctx, gaps, "posts")
-
-    def fill_comments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        write_comments(ctx, gaps, "comments", professional=False)
 
     def fill_hearts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         keys = [g.pk for g in gaps]
@@ -616,10 +626,10 @@ def write_messages(
 
 
 @register(Therapist)
-class TherapistSeeder(Seeder):
+class TherapistSeeder(MemberSeeder):
+    role = Role.THERAPIST
+    professional = True
     population = Levels(light=2, medium=5, heavy=25)
-    key_field = "username"
-    label_field = "username"
     requirements = (
         Requirement(
             "clients",
@@ -676,13 +686,6 @@ class TherapistSeeder(Seeder):
         ),
     )
 
-    def create(self, ctx: FillContext, count: int) -> None:
-        create_users(
-            ctx,
-            Role.THERAPIST,
-            [("population", n) for n in range(ctx.ordinal_start, ctx.ordinal_start + count)],
-        )
-
     def fill_clients(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         free = list(
             ctx.objects(Client)
@@ -709,15 +712,6 @@ class TherapistSeeder(Seeder):
                     started_at=rng.moment_before(ctx.now, days=120, min_days=60),
                 )
                 position += 1
-
-    def fill_memberships(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        join_communities(ctx, gaps, "memberships")
-
-    def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        write_posts(ctx, gaps, "posts")
-
-    def fill_comments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        write_comments(ctx, gaps, "comments", professional=True)
 
     def fill_availability(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         used = _existing(
