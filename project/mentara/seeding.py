@@ -933,11 +933,13 @@ class CommunitySeeder(Seeder):
             inside = set(members.get(gap.pk, ()))
             rng = ctx.rng(gap.key, purpose, gap.current)
             chosen: list[Any] = []
-            if pool:
-                order = rng.sample(range(len(pool)), k=min(len(pool), gap.missing + len(inside)))
-                for index in order:
-                    if pool[index] not in inside and len(chosen) < gap.missing:
-                        chosen.append(pool[index])
+            # Drawn one at a time: who is picked first does not depend on who is already in, so
+            # a member deleted by hand is the one the next run brings back.
+            for index in rng.indices(len(pool)):
+                if len(chosen) == gap.missing:
+                    break
+                if pool[index] not in inside:
+                    chosen.append(pool[index])
             picks[gap.pk] = chosen
             if len(chosen) < gap.missing:
                 shortages.append((gap, gap.missing - len(chosen)))
