@@ -565,7 +565,9 @@ class ClientSeeder(MemberSeeder):
                 for conversation in mine.get(gap.pk, ())
                 for user in in_conversations[conversation]
             }
-            peers = [user for c in sorted(communities.get(gap.pk, ())) for user in members[c]]
+            peers = [
+                user for c in sorted(communities.get(gap.pk, ())) for user in members.get(c, ())
+            ]
             options = [row[0] for row in therapists.get(gap.pk, ())] + peers + fallback
             options = [u for u in dict.fromkeys(options) if u != gap.pk]
             fresh = [u for u in options if u not in talked_to] or options
@@ -575,7 +577,7 @@ class ClientSeeder(MemberSeeder):
             for index, ordinal in enumerate(range(gap.current, gap.current + gap.missing)):
                 rng = ctx.rng(gap.key, "conversations", ordinal)
                 # The therapist (first option) first; then peers drawn at random.
-                partner = fresh[index] if index < len(fresh) and index == 0 else rng.choice(fresh)
+                partner = fresh[0] if index == 0 else rng.choice(fresh)
                 planned.append((gap, partner, rng.moment_before(ctx.now, days=30, min_days=1), rng))
         names = dict(
             ctx.objects(User)
