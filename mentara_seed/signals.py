@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from django.apps import AppConfig, apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, router
 
 from .conf import seed_settings
 from .exceptions import SeedingError
@@ -47,6 +47,11 @@ def seed_after_migrate(
     if (app_config or sender) is not last_migrated_app():
         return
     from .pipeline import seed_database
+    from .registry import site
+
+    # A database the routers keep these models off (a replica, another app's store) is not ours.
+    if not all(router.allow_migrate_model(using, seeder.model) for seeder in site):
+        return
 
     stream = stdout or sys.stdout
     try:

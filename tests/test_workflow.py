@@ -13,7 +13,7 @@ from django.db.models.signals import post_migrate
 
 import mentara_seed
 from mentara_seed import pipeline
-from mentara_seed.signals import seed_after_migrate
+from mentara_seed.signals import last_migrated_app, seed_after_migrate
 from project.mentara.models import Client, Post, User
 
 from .conftest import NOW, table_dump
@@ -75,6 +75,18 @@ class TestPostMigrateHook:
         with mock.patch.object(pipeline, "seed_database", wraps=pipeline.seed_database) as seeding:
             migrate()
         assert seeding.call_count == 1
+
+    def test_not_on_a_database_the_routers_keep_the_models_off(self, hook_on):
+        class NoMentara:
+            def allow_migrate(self, db, app_label, **hints):
+                return False if app_label == "mentara" else None
+
+        hook_on.DATABASE_ROUTERS = [NoMentara()]
+        with mock.patch.object(pipeline, "seed_database") as seeding:
+            post_migrate.send(
+                sender=last_migrated_app(), app_config=last_migrated_app(), using="default"
+            )
+        seeding.assert_not_called()
 
     def test_a_seeding_error_never_breaks_migrate(self, hook_on):
         hook_on.MENTARA_SEED = {"ON_MIGRATE": True, "MODE": "light", "SCALE": 0}
