@@ -276,7 +276,8 @@ class ConversationParticipantInline(admin.TabularInline):
 @admin.register(Conversation)
 class ConversationAdmin(TimeStampedAdmin):
     list_display = ("__str__", "participant_count", "created_at")
-    search_fields = ("title",)
+    search_fields = ("title", "=public_id")
+    readonly_fields = ("public_id",)
     inlines = (ConversationParticipantInline,)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -285,6 +286,9 @@ class Worksheet(TimeStamped):
 
 
 class Conversation(TimeStamped):
+    # A stable public identity (for URLs, and for seeding: random values are keyed by it, never by
+    # a primary key a sequence allocated).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=200, blank=True)
     participants = models.ManyToManyField(
         User, through="ConversationParticipant", related_name="conversations"

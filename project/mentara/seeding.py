@@ -7,6 +7,7 @@ Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 from __future__ import annotations
 
 import functools
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
@@ -587,8 +588,12 @@ class ClientSeeder(MemberSeeder):
         created = ctx.insert(
             Conversation,
             [
-                {"title": content.conversation_title(names[partner]), "created_at": started}
-                for _gap, partner, started, _rng in planned
+                {
+                    "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                    "title": content.conversation_title(names[partner]),
+                    "created_at": started,
+                }
+                for _gap, partner, started, rng in planned
             ],
         )
         for conversation, (gap, partner, started, rng) in zip(created, planned, strict=True):
@@ -1009,6 +1014,7 @@ class CommunitySeeder(Seeder):
 
 @register(Conversation)
 class ConversationSeeder(Seeder):
+    key_field = "public_id"
     label_field = "title"
     requirements = (
         Requirement(
