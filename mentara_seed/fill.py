@@ -27,6 +27,7 @@ from .requirements import Target
 from .writers import writer_for
 
 K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
 M = TypeVar("M", bound=models.Model)
 
 #: SQLite allows at most 999 host parameters in old builds; chunks of ``IN (...)`` stay under it.
@@ -93,6 +94,9 @@ class FillContext:
         self._claimed: dict[tuple[str, str], set[Any]] = defaultdict(set)
         self._batches = 0
         self.writer = writer_for(using, batch_size, fast=fast_path)
+        self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
+        #: Rows this run wrote per model: what invalidates a cached read.
+        self._written: Counter[type[models.Model]] = Counter()
 
     @property
     def audit_context(self) -> AuditContext:
@@ -140,8 +144,9 @@ class FillContext:
             rows = self._buffers.pop(target, [])
             if rows:
                 self._write(target, rows, returning=False)
-        if model is None:
-            self.writer.close()
+        # Whoever flushes is about to read or commit: end any open COPY stream (only batches
+        # written from add() keep it open, for the next batch of the same table).
+        self.writer.close()
 
     def discard(self) -> None:
         """Forget queued rows and any half-written stream; the step is rolling back."""
@@ -165,6 +170,7 @@ class FillContext:
             return []
         self._complete_required_fields(model, rows)
         created = self.writer.write(model, rows, returning=returning)
+        self._written[model._meta.concrete_model] += len(rows)
         label = model._meta.concrete_model._meta.label
         self.added[label] += len(rows)
         self.step_added[label] += len(rows)
@@ -228,6 +234,19 @@ class FillContext:
                     result[key] = value
             pending = retry
         return result
+
+    def cached(self, name: str, load: Callable[[], T], *depends_on: type[models.Model]) -> T:
+        """``load()``'s result, reused by later steps of this run until this run writes rows of
+        a model in ``depends_on`` (the run holds the seeding lock, so nobody else seeds)."""
+        for model in depends_on:
+            self.flush(model)  # queued rows count as written
+        version = tuple(self._written[m._meta.concrete_model] for m in depends_on)
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = load()
+        self._cache[name] = (version, value)
+        return value
 
     def shortfall(self, gap: Gap, reason: str) -> None:
         """Record why a gap could not be filled; verification reports it."""

@@ -256,20 +256,28 @@ def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
             )
 
 
+def posts_by_community(ctx: FillContext) -> dict[Any, list[tuple]]:
+    """(pk, author_id, created_at) of every post, by community, oldest first. Comments and hearts
+    of clients and therapists all draw from it: read once, again only after posts were added."""
+
+    def load() -> dict[Any, list[tuple]]:
+        grouped: dict[Any, list[tuple]] = defaultdict(list)
+        rows = ctx.objects(Post).order_by("created_at", "pk")
+        for community_id, *post in rows.values_list(
+            "community_id", "pk", "author_id", "created_at"
+        ):
+            grouped[community_id].append(tuple(post))
+        return grouped
+
+    return ctx.cached("posts_by_community", load, Post)
+
+
 def write_comments(ctx: FillContext, gaps: Sequence[Gap], purpose: str, professional: bool) -> None:
     """Comments by each author on posts in the author's communities (others' posts first)."""
     communities = _existing(
         ctx, ctx.objects(Membership), "user_id", "community_id", [g.pk for g in gaps]
     )
-    community_ids = sorted({c for ids in communities.values() for c in ids})
-    posts = ctx.values_by(
-        ctx.objects(Post).order_by("created_at", "pk"),
-        "community_id",
-        "pk",
-        "author_id",
-        "created_at",
-        keys=community_ids,
-    )
+    posts = posts_by_community(ctx)
     for gap in gaps:
         pools = [posts[c] for c in sorted(communities.get(gap.pk, ())) if posts[c]]
         if not pools:
@@ -477,14 +485,7 @@ class ClientSeeder(MemberSeeder):
         keys = [g.pk for g in gaps]
         communities = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
         hearted = _existing(ctx, ctx.objects(Heart), "user_id", "post_id", keys)
-        posts = ctx.values_by(
-            ctx.objects(Post).order_by("created_at", "pk"),
-            "community_id",
-            "pk",
-            "author_id",
-            "created_at",
-            keys=sorted({c for ids in communities.values() for c in ids}),
-        )
+        posts = posts_by_community(ctx)
         for gap in gaps:
             done = set(hearted.get(gap.pk, ()))
             pools = [posts[c] for c in sorted(communities.get(gap.pk, ())) if posts[c]]
