@@ -197,6 +197,11 @@ def _claim_licenses(ctx: FillContext, keys: Sequence[tuple[Any, ...]]) -> dict[A
     )
 
 
+def _first(grouped: dict[Any, list[tuple]]) -> dict[Any, tuple]:
+    """The one row per key of a values_by() read keyed by a unique field."""
+    return {key: rows[0] for key, rows in grouped.items()}
+
+
 def _existing(ctx: FillContext, queryset: Any, group: str, field: str, keys: Any) -> dict:
     return {
         k: [row[0] for row in rows]
@@ -1037,22 +1042,27 @@ class ConversationSeeder(Seeder):
             "user_id",
             keys,
         )
-        starts = dict(ctx.objects(Conversation).filter(pk__in=keys).values_list("pk", "created_at"))
-        last: dict[Any, datetime] = defaultdict(lambda: datetime.min)
-        for chunk_start in range(0, len(keys), 500):
-            for conversation_id, latest in (
-                ctx.objects(Message)
-                .filter(conversation_id__in=keys[chunk_start : chunk_start + 500])
-                .values("conversation_id")
-                .annotate(latest=Max("sent_at"))
-                .values_list("conversation_id", "latest")
-            ):
-                last[conversation_id] = latest
+        # When each conversation started and, if it has any, its latest message: new messages go
+        # after both. One aggregate per chunk of conversations.
+        after = {
+            pk: started
+            for pk, (started,) in _first(
+                ctx.values_by(ctx.objects(Conversation), "pk", "created_at", keys=keys)
+            ).items()
+        }
+        latest_messages = (
+            ctx.objects(Message).values("conversation_id").annotate(latest=Max("sent_at"))
+        )
+        for pk, (latest,) in _first(
+            ctx.values_by(latest_messages, "conversation_id", "latest", keys=keys)
+        ).items():
+            after[pk] = max(after[pk], latest)
         for gap in gaps:
             senders = participants.get(gap.pk)
             if not senders:
                 ctx.shortfall(gap, "the conversation has no participants")
                 continue
-            after = max(starts[gap.pk], last[gap.pk]) if gap.pk in last else starts[gap.pk]
             rng = ctx.rng(gap.key, "messages", gap.current)
-            write_messages(ctx, rng, gap.pk, senders, after, gap.missing, first_sender=gap.current)
+            write_messages(
+                ctx, rng, gap.pk, senders, after[gap.pk], gap.missing, first_sender=gap.current
+            )
