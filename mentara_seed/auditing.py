@@ -25,6 +25,7 @@ class AuditContext:
     mode: str
     now: datetime
     seed: int
+    scale: int = 1
 
 
 @dataclass(frozen=True)

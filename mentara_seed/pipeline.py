@@ -106,7 +106,11 @@ def prepare(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
     check_database(using)
-    return steps, AuditContext(using=using, mode=mode, now=now, seed=seed), batch_size
+    return (
+        steps,
+        AuditContext(using=using, mode=mode, now=now, seed=seed, scale=scale),
+        batch_size,
+    )
 
 
 def audit(
@@ -164,7 +168,7 @@ def seed_database(
         )
     report = SeedReport(
         mode=ctx.mode,
-        scale=validate_positive_int("scale", scale if scale is not None else seed_settings.scale),
+        scale=ctx.scale,
         seed=ctx.seed,
         now=ctx.now,
         database=database_info(database),
