@@ -164,6 +164,7 @@ class FillContext:
 
         with connections[self.using].execute_wrapper(end_stream_first):
             yield
+            self.writer.finish()
 
     def _write(self, model: type[M], rows: list[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:

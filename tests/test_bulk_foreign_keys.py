@@ -1,0 +1,220 @@
+"""Bulk foreign-key checks on PostgreSQL: a large load drops its table's foreign keys and adds them
+back before the step commits. Whatever happens, the schema ends exactly as it was, every row is
+still checked, and the rows are the ones the portable path writes.
+
+These tests run outside a test transaction (``transaction=True``): the bulk check is only taken in
+a transaction of the step's own. On SQLite they check the same outcomes through bulk_create.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+import mentara_seed
+from mentara_seed import SeedRegistry
+from mentara_seed.writers import PostgresCopyWriter, writer_for
+from project.mentara.models import Comment, Community, Post, User
+from tests.testapp.library_seeding import AuthorSeeder
+from tests.testapp.models import Author, Book
+
+from .conftest import NOW
+from .test_fast_path import seeded_content
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def bulk_checks_from_one_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every load counts as large, so the small test volumes take the bulk path."""
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_rows", 1)
+
+
+def foreign_keys() -> dict[str, Any]:
+    """Every foreign key of every table, as introspection sees it (and, on PostgreSQL, each
+    constraint's full definition, deferrability and validation state)."""
+    with connection.cursor() as cursor:
+        introspection = connection.introspection
+        found: dict[str, Any] = {
+            table: sorted(
+                (name, tuple(info["columns"]), info["foreign_key"])
+                for name, info in introspection.get_constraints(cursor, table).items()
+                if info["foreign_key"]
+            )
+            for table in introspection.table_names(cursor)
+        }
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid),"
+                " condeferrable, condeferred, convalidated"
+                " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
+            )
+            found["pg_constraint"] = cursor.fetchall()
+    return found
+
+
+def schema_statements(queries: CaptureQueriesContext, verb: str) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if verb in q["sql"]]
+
+
+def test_a_bulk_load_leaves_every_foreign_key_as_it_was(settings, bulk_checks_from_one_row):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
+    before = foreign_keys()
+    assert sum(len(keys) for keys in before.values()) > 20
+    with CaptureQueriesContext(connection) as queries:
+        report = mentara_seed.seed(mode="medium", now=NOW)
+    assert report.satisfied
+    assert foreign_keys() == before
+    added_back = schema_statements(queries, "ADD CONSTRAINT")
+    if connection.vendor == "postgresql":
+        # The bulk path really ran: every table with foreign keys got them back, once per step
+        # that loaded it.
+        assert len(added_back) >= 10
+        assert len(schema_statements(queries, "DROP CONSTRAINT")) == len(added_back)
+    else:
+        assert added_back == []
+
+
+def test_bulk_checked_rows_are_the_rows_the_portable_path_writes(
+    settings, bulk_checks_from_one_row
+):
+    bulk = seeded_content(settings)
+    portable = seeded_content(settings, FAST_PATH=False)
+    assert bulk == portable
+    assert sum(len(rows) for rows in bulk.values()) > 500
+
+
+class DanglingBookSeeder(AuthorSeeder):
+    """Writes books whose author does not exist: the foreign key must still catch them."""
+
+    def fill_books(self, ctx, gaps):
+        missing_author = Author.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
+        for gap in gaps:
+            ctx.add(Book, author_id=gap.pk, title="Fine", isbn="1", pages=1)
+            ctx.add(Book, author_id=missing_author, title="Dangling", isbn="1", pages=1)
+
+
+class FailingBookSeeder(AuthorSeeder):
+    def fill_books(self, ctx, gaps):
+        for gap in gaps:
+            ctx.add(Book, author_id=gap.pk, title="Half", isbn="1", pages=1)
+        ctx.flush()  # the rows are in the table, the constraints (on PostgreSQL) dropped
+        raise RuntimeError("a seeder bug")
+
+
+def test_a_row_that_breaks_a_foreign_key_fails_its_step_and_leaves_nothing(
+    settings, bulk_checks_from_one_row
+):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
+    registry = SeedRegistry()
+    registry.register(Author, DanglingBookSeeder)
+    before = foreign_keys()
+    with pytest.raises(IntegrityError):
+        mentara_seed.seed(mode="light", now=NOW, registry=registry)
+    assert Author.objects.count() == 2  # the population step landed whole
+    assert not Book.objects.exists()  # the failing step, good rows included, left nothing
+    assert foreign_keys() == before
+
+
+def test_a_failing_step_rolls_its_constraints_back_with_its_rows(
+    settings, bulk_checks_from_one_row
+):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
+    registry = SeedRegistry()
+    registry.register(Author, FailingBookSeeder)
+    before = foreign_keys()
+    with pytest.raises(RuntimeError, match="a seeder bug"):
+        mentara_seed.seed(mode="light", now=NOW, registry=registry)
+    assert not Book.objects.exists()
+    assert foreign_keys() == before
+    # The connection is usable and the constraint enforced.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Book.objects.create(author_id=10**9, title="x", isbn="1", pages=1)
+
+
+def test_a_dry_run_never_touches_the_schema(settings, bulk_checks_from_one_row):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
+    with CaptureQueriesContext(connection) as queries:
+        report = mentara_seed.seed(mode="light", now=NOW, dry_run=True)
+    assert sum(report.added.values()) > 50
+    assert schema_statements(queries, "ALTER TABLE") == []
+    assert not Post.objects.exists()
+
+
+def community_post() -> tuple[User, Post]:
+    user = User.objects.create(username="ada", email="ada@example.org")
+    community = Community.objects.create(name="Calm", slug="calm", created_at=NOW)
+    post = Post.objects.create(author=user, community=community, title="t", body="b", created_at=NOW)
+    return user, post
+
+
+def comment_rows(user: User, post: Post, count: int) -> list[dict[str, Any]]:
+    return [
+        {"post_id": post.pk, "author_id": user.pk, "body": f"c{n}", "created_at": NOW}
+        for n in range(count)
+    ]
+
+
+def test_a_parent_with_checks_pending_keeps_per_row_checks(bulk_checks_from_one_row, caplog):
+    """A post written through the ORM in the same transaction has its own foreign-key checks
+    pending, so PostgreSQL refuses to drop the comments' constraint to it: the writer falls back
+    to per-row checks and the step still lands."""
+    user, _post = community_post()
+    before = foreign_keys()
+    writer = writer_for("default", 100)
+    caplog.set_level(logging.INFO, logger="mentara_seed.writers")
+    with transaction.atomic():
+        post = Post.objects.create(
+            author=user, community=Community.objects.get(), title="t", body="b", created_at=NOW
+        )
+        writer.write(Comment, comment_rows(user, post, 3), returning=False)
+        writer.finish()
+    assert Comment.objects.filter(post=post).count() == 3
+    assert foreign_keys() == before
+    refused = [r.getMessage() for r in caplog.records if "per row" in r.getMessage()]
+    if connection.vendor == "postgresql":
+        assert refused and "mentara_comment" in refused[0] and "pending" in refused[0]
+    else:
+        assert refused == []
+
+
+def test_a_parent_loaded_with_per_row_checks_keeps_its_children_per_row(monkeypatch):
+    """Below the threshold a table keeps per-row checks; its children then keep them too, since
+    PostgreSQL would refuse to drop a constraint to a table with checks pending."""
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        posts = writer.write(
+            Post,
+            [{"author_id": user.pk, "community_id": post.community_id, "title": "t",
+              "body": "b", "created_at": NOW}],
+            returning=True,
+        )  # fmt: skip
+        writer.write(Comment, comment_rows(user, posts[0], 5), returning=False)
+        writer.finish()
+    assert Comment.objects.filter(post_id=posts[0].pk).count() == 5
+    assert schema_statements(queries, "ALTER TABLE") == []
+
+
+@pytest.mark.parametrize(("loaded", "bulk"), [(2, False), (3, True)])
+def test_a_small_load_into_a_large_table_keeps_per_row_checks(monkeypatch, loaded, bulk):
+    """Adding a constraint back reads the whole table: not worth it for a few rows into many."""
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_rows", 1)
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_ratio", 20)
+    user, post = community_post()
+    Comment.objects.bulk_create(Comment(**row) for row in comment_rows(user, post, 50))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE mentara_comment")  # the estimate the writer reads
+    writer = writer_for("default", 100)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        writer.write(Comment, comment_rows(user, post, loaded), returning=False)
+        writer.finish()
+    assert Comment.objects.count() == 50 + loaded
+    dropped = bool(schema_statements(queries, "DROP CONSTRAINT"))
+    assert dropped is (bulk and connection.vendor == "postgresql")
