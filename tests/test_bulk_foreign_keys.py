@@ -148,7 +148,9 @@ def test_a_dry_run_never_touches_the_schema(settings, bulk_checks_from_one_row):
 def community_post() -> tuple[User, Post]:
     user = User.objects.create(username="ada", email="ada@example.org")
     community = Community.objects.create(name="Calm", slug="calm", created_at=NOW)
-    post = Post.objects.create(author=user, community=community, title="t", body="b", created_at=NOW)
+    post = Post.objects.create(
+        author=user, community=community, title="t", body="b", created_at=NOW
+    )
     return user, post
 
 
