@@ -1,10 +1,13 @@
 """Row writers: how queued rows reach the database.
 
 ``BulkCreateWriter`` is the portable path (``bulk_create`` in batches, any backend).
-``PostgresCopyWriter`` is the fast path on PostgreSQL: ``COPY ... FROM STDIN`` through psycopg 3,
-with primary keys allocated from the table's sequence up front when the caller needs them, so
-children can reference parents without a round trip per row. Both receive the same rows, so both
-write the same data; only the speed differs.
+The fast paths skip model instances and write each row's values as the database stores them:
+``PostgresCopyWriter`` on PostgreSQL, ``COPY ... FROM STDIN`` through psycopg 3, with primary keys
+allocated from the table's sequence up front when the caller needs them, so children can
+reference parents without a round trip per row; ``ExecutemanyWriter`` elsewhere, one INSERT run
+over a batch with the driver's ``executemany``. All receive the same rows and prepare values as
+``bulk_create`` would (field conversions, defaults, ``auto_now``), so all write the same data;
+only the speed differs.
 
 A large load on PostgreSQL also checks its foreign keys in bulk, as PostgreSQL's "Populating a
 Database" advises: the table's foreign-key constraints are dropped before its first row and added
@@ -19,30 +22,36 @@ from __future__ import annotations
 import functools
 import logging
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, connections, models, transaction
+from django.db.models.fields import NOT_PROVIDED
 
 M = TypeVar("M", bound=models.Model)
 
 logger = logging.getLogger(__name__)
 
-# Fields whose Python values psycopg adapts exactly as Django would; others go through
-# get_db_prep_save (JSON, UUID-as-text, custom fields, ...).
-_NATIVE_FIELDS = (
+# Fields whose Python values every driver binds exactly as Django would prepare them; others go
+# through get_db_prep_save (dates on SQLite, JSON, UUID-as-text, custom fields, ...).
+_NATIVE_FIELDS: tuple[type[models.Field], ...] = (
     models.AutoField,
     models.BigAutoField,
     models.SmallAutoField,
     models.IntegerField,
     models.CharField,
     models.TextField,
+    models.BooleanField,
+    models.FloatField,
+)
+# psycopg also adapts these as Django does.
+_PSYCOPG_NATIVE_FIELDS = (
+    *_NATIVE_FIELDS,
     models.DateTimeField,
     models.DateField,
     models.TimeField,
     models.DecimalField,
-    models.BooleanField,
-    models.FloatField,
 )
 
 
@@ -65,6 +74,31 @@ class BulkCreateWriter:
         return model._default_manager.using(self.using).bulk_create(
             instances, batch_size=self.batch_size
         )
+
+
+class ExecutemanyWriter(BulkCreateWriter):
+    """Rows the caller does not need back go to the driver's ``executemany`` as tuples of
+    database values: no model instances, no per-row SQL compilation. Rows with keys wanted back
+    still use ``bulk_create``, which reads them back portably."""
+
+    def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
+        if returning or not rows:
+            return super().write(model, rows, returning=returning)
+        concrete = model._meta.concrete_model
+        assert concrete is not None
+        columns = _column_plan(concrete, frozenset(rows[0]), self.using, _NATIVE_FIELDS)
+        connection = connections[self.using]
+        quote = connection.ops.quote_name
+        sql = (
+            f"INSERT INTO {quote(concrete._meta.db_table)} "
+            f"({', '.join(quote(c[0]) for c in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})"
+        )
+        values = list(_row_values(rows, columns))
+        with connection.cursor() as cursor:
+            for start in range(0, len(values), self.batch_size):
+                cursor.executemany(sql, values[start : start + self.batch_size])
+        return []
 
 
 class PostgresCopyWriter(BulkCreateWriter):
@@ -93,24 +127,13 @@ class PostgresCopyWriter(BulkCreateWriter):
             return []
         concrete = model._meta.concrete_model
         assert concrete is not None
-        columns = _copy_columns(concrete, frozenset(rows[0]), self.using)
+        columns = _column_plan(concrete, frozenset(rows[0]), self.using, _PSYCOPG_NATIVE_FIELDS)
         self._before_first_write(concrete._meta.db_table, len(rows))
         if returning:
             return self._write_returning(model, concrete, columns, rows)
-        copy = self._open(concrete, columns)
-        write_row = copy.write_row
-        if all(convert is None and default is None for _c, _k, convert, default in columns):
-            # The common case: every column set, nothing to convert.
-            getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
-            if len(columns) == 1:
-                for row in rows:
-                    write_row((getter(row),))
-            else:
-                for row in rows:
-                    write_row(getter(row))
-        else:
-            for row in rows:
-                write_row(_values(row, columns))
+        write_row = self._open(concrete, columns).write_row
+        for values in _row_values(rows, columns):
+            write_row(values)
         return []
 
     def _write_returning(
@@ -275,22 +298,46 @@ def _values(row: dict[str, Any], columns: Sequence[Column]) -> list[Any]:
     return values
 
 
+def _row_values(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> Iterable[Any]:
+    """Each row's values in column order, as the database stores them."""
+    if any(convert is not None or default is not None for _c, _k, convert, default in columns):
+        return (_values(row, columns) for row in rows)
+    # The common case, every column set and nothing to convert: C speed.
+    getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
+    if len(columns) == 1:
+        return ((getter(row),) for row in rows)
+    return map(getter, rows)
+
+
 @functools.cache
-def _copy_columns(
-    model: type[models.Model], provided: frozenset[str], using: str
+def _column_plan(
+    model: type[models.Model],
+    provided: frozenset[str],
+    using: str,
+    native: tuple[type[models.Field], ...],
 ) -> tuple[Column, ...]:
-    """(column, row key, converter, default) for every concrete field but the pk; ``default``
-    gives the value a model instance would hold when the row does not set the field."""
+    """(column, row key, converter, default) for each column an INSERT of these rows sets, the
+    way ``bulk_create`` prepares it: ``convert`` turns a value into what the driver binds,
+    ``default`` gives the value of a field the rows do not set."""
     connection = connections[using]
     columns: list[Column] = []
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or getattr(field, "generated", False):
             continue
         key = field.attname if field.attname in provided else field.name
         convert: Callable[[Any], Any] | None = None
-        if not isinstance(field, _NATIVE_FIELDS) and not field.is_relation:
+        if field.is_relation and key != field.attname:
+            convert = functools.partial(_related_key, field, connection)  # a model instance
+        elif not isinstance(field.target_field if field.is_relation else field, native):
             convert = functools.partial(_prep, field, connection)
-        default = None if key in provided else field.get_default
+        default: Callable[[], Any] | None = None
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            # Like save(): the current time, whatever the row says.
+            key, default = "", functools.partial(field.pre_save, SimpleNamespace(), True)
+        elif key not in provided:
+            if field.db_default is not NOT_PROVIDED and not field.has_default():
+                continue  # the database fills it in
+            default = field.get_default
         columns.append((field.column, key, convert, default))
     return tuple(columns)
 
@@ -299,7 +346,14 @@ def _prep(field: models.Field, connection: Any, value: Any) -> Any:
     return field.get_db_prep_save(value, connection)
 
 
+def _related_key(field: models.Field, connection: Any, instance: models.Model) -> Any:
+    value = getattr(instance, field.target_field.attname)
+    return field.get_db_prep_save(value, connection)
+
+
 def writer_for(using: str, batch_size: int, *, fast: bool = True) -> BulkCreateWriter:
-    if fast and connections[using].vendor == "postgresql":
+    if not fast:
+        return BulkCreateWriter(using, batch_size)
+    if connections[using].vendor == "postgresql":
         return PostgresCopyWriter(using, batch_size)
-    return BulkCreateWriter(using, batch_size)
+    return ExecutemanyWriter(using, batch_size)

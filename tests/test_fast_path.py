@@ -1,18 +1,28 @@
-"""The PostgreSQL fast path (COPY) writes exactly what the portable path (bulk_create) writes."""
+"""The fast paths (COPY on PostgreSQL, executemany elsewhere) write exactly what the portable
+path (bulk_create) writes."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar
 
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.utils import timezone
 
 import mentara_seed
 from mentara_seed import SeedRegistry
-from mentara_seed.writers import BulkCreateWriter, PostgresCopyWriter, writer_for
+from mentara_seed.writers import (
+    BulkCreateWriter,
+    ExecutemanyWriter,
+    PostgresCopyWriter,
+    writer_for,
+)
 from tests.testapp.library_seeding import AuthorSeeder
-from tests.testapp.models import Author, Book
+from tests.testapp.models import Author, Book, Loan
 
 from .conftest import NOW, content_dump
 
@@ -33,9 +43,9 @@ def seeded_content(settings, **options) -> dict:
     return content_dump()
 
 
-def test_the_fast_path_is_used_on_postgresql_only():
+def test_copy_on_postgresql_executemany_elsewhere_bulk_create_when_off():
     writer = writer_for("default", 100)
-    expected = PostgresCopyWriter if connection.vendor == "postgresql" else BulkCreateWriter
+    expected = PostgresCopyWriter if connection.vendor == "postgresql" else ExecutemanyWriter
     assert type(writer) is expected
     assert type(writer_for("default", 100, fast=False)) is BulkCreateWriter
 
@@ -100,3 +110,45 @@ def test_a_failing_step_rolls_back_its_stream_and_the_connection_stays_usable(se
         mentara_seed.seed(mode="light", now=NOW, registry=registry)
     assert Author.objects.count() == 2  # the population step landed whole
     assert not Book.objects.exists()  # the failing step left nothing
+
+
+def loan_rows(book: Book, *, by_instance: bool) -> list[dict[str, Any]]:
+    book_value = {"book": book} if by_instance else {"book_id": book.pk}
+    return [
+        {
+            **book_value,
+            "reference": uuid.UUID(int=n + 1),
+            "details": {"n": n, "tags": ["a", "b"]},
+            "fee": Decimal("12.50") + n,
+            "due": date(2026, 2, n + 1),
+            "lent_at": NOW - timedelta(days=n, seconds=n),
+        }
+        for n in range(3)
+    ]
+
+
+@pytest.mark.parametrize("returning", [False, True])
+@pytest.mark.parametrize("by_instance", [False, True])
+def test_every_writer_stores_what_bulk_create_stores(by_instance, returning):
+    """Converted types (UUID, JSON, Decimal, dates), a parent given as an instance, a Python
+    default, a database default and auto_now_add: the fast writer matches bulk_create."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    book = Book.objects.create(author=author, title="T", isbn="1", pages=1)
+    stored = {}
+    for fast in (False, True):
+        Loan.objects.all().delete()
+        writer = writer_for("default", 2, fast=fast)
+        started = timezone.now()
+        writer.write(Loan, loan_rows(book, by_instance=by_instance), returning=returning)
+        writer.finish()
+        loans = list(Loan.objects.order_by("reference").values())
+        assert len(loans) == 3
+        for loan in loans:
+            assert started <= loan.pop("recorded_at") <= timezone.now()
+            loan.pop("id")
+        stored[fast] = loans
+    assert stored[True] == stored[False]
+    first = stored[True][0]
+    assert (first["book_id"], first["shelf"], first["returned"]) == (book.pk, "main", False)
+    assert first["details"] == {"n": 0, "tags": ["a", "b"]}
+    assert first["lent_at"] == NOW

@@ -20,3 +20,21 @@ class Book(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Loan(models.Model):
+    """Fields a writer must prepare exactly as bulk_create does: converted types, a Python
+    default, a database default and an ``auto_now_add`` timestamp."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE, related_name="loans")
+    reference = models.UUIDField()
+    details = models.JSONField(default=dict)
+    fee = models.DecimalField(max_digits=6, decimal_places=2)
+    due = models.DateField()
+    lent_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    shelf = models.CharField(max_length=20, db_default="main")
+    returned = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.book} ({self.reference})"
