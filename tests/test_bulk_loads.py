@@ -1,9 +1,9 @@
-"""Bulk foreign-key checks on PostgreSQL: a large load drops its table's foreign keys and adds them
-back before the step commits. Whatever happens, the schema ends exactly as it was, every row is
-still checked, and the rows are the ones the portable path writes.
+"""Bulk loads on PostgreSQL: a large load drops its table's secondary indexes and foreign keys and
+rebuilds them before the step commits. Whatever happens, the schema ends exactly as it was, every
+row is still checked, and the rows are the ones the portable path writes.
 
-These tests run outside a test transaction (``transaction=True``): the bulk check is only taken in
-a transaction of the step's own. On SQLite they check the same outcomes through bulk_create.
+These tests run outside a test transaction (``transaction=True``): a bulk load only happens in a
+transaction of the step's own. On SQLite they check the same outcomes through executemany.
 """
 
 from __future__ import annotations
@@ -29,21 +29,21 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def bulk_checks_from_one_row(monkeypatch: pytest.MonkeyPatch) -> None:
+def bulk_loads_from_one_row(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every load counts as large, so the small test volumes take the bulk path."""
-    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_rows", 1)
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_load_rows", 1)
 
 
-def foreign_keys() -> dict[str, Any]:
-    """Every foreign key of every table, as introspection sees it (and, on PostgreSQL, each
-    constraint's full definition, deferrability and validation state)."""
+def schema() -> dict[str, Any]:
+    """Every constraint and index of every table, as introspection sees them (and, on
+    PostgreSQL, each foreign key's full definition, deferrability and validation state, and
+    each index's definition)."""
     with connection.cursor() as cursor:
         introspection = connection.introspection
         found: dict[str, Any] = {
             table: sorted(
-                (name, tuple(info["columns"]), info["foreign_key"])
+                (name, sorted((k, str(v)) for k, v in info.items()))
                 for name, info in introspection.get_constraints(cursor, table).items()
-                if info["foreign_key"]
             )
             for table in introspection.table_names(cursor)
         }
@@ -54,6 +54,8 @@ def foreign_keys() -> dict[str, Any]:
                 " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2"
             )
             found["pg_constraint"] = cursor.fetchall()
+            cursor.execute("SELECT tablename, indexdef FROM pg_indexes ORDER BY 1, 2")
+            found["pg_indexes"] = cursor.fetchall()
     return found
 
 
@@ -61,27 +63,30 @@ def schema_statements(queries: CaptureQueriesContext, verb: str) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if verb in q["sql"]]
 
 
-def test_a_bulk_load_leaves_every_foreign_key_as_it_was(settings, bulk_checks_from_one_row):
+def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(
+    settings, bulk_loads_from_one_row
+):
     settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
-    before = foreign_keys()
-    assert sum(len(keys) for keys in before.values()) > 20
+    before = schema()
+    assert sum(len(found) for found in before.values()) > 50
     with CaptureQueriesContext(connection) as queries:
         report = mentara_seed.seed(mode="medium", now=NOW)
     assert report.satisfied
-    assert foreign_keys() == before
+    assert schema() == before
     added_back = schema_statements(queries, "ADD CONSTRAINT")
     if connection.vendor == "postgresql":
         # The bulk path really ran: every table with foreign keys got them back, once per step
         # that loaded it.
         assert len(added_back) >= 10
         assert len(schema_statements(queries, "DROP CONSTRAINT")) == len(added_back)
+        rebuilt = schema_statements(queries, "CREATE INDEX")
+        assert len(rebuilt) >= 20
+        assert len(schema_statements(queries, "DROP INDEX")) == len(rebuilt)
     else:
         assert added_back == []
 
 
-def test_bulk_checked_rows_are_the_rows_the_portable_path_writes(
-    settings, bulk_checks_from_one_row
-):
+def test_bulk_checked_rows_are_the_rows_the_portable_path_writes(settings, bulk_loads_from_one_row):
     bulk = seeded_content(settings)
     portable = seeded_content(settings, FAST_PATH=False)
     assert bulk == portable
@@ -107,36 +112,34 @@ class FailingBookSeeder(AuthorSeeder):
 
 
 def test_a_row_that_breaks_a_foreign_key_fails_its_step_and_leaves_nothing(
-    settings, bulk_checks_from_one_row
+    settings, bulk_loads_from_one_row
 ):
     settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
     registry = SeedRegistry()
     registry.register(Author, DanglingBookSeeder)
-    before = foreign_keys()
+    before = schema()
     with pytest.raises(IntegrityError):
         mentara_seed.seed(mode="light", now=NOW, registry=registry)
     assert Author.objects.count() == 2  # the population step landed whole
     assert not Book.objects.exists()  # the failing step, good rows included, left nothing
-    assert foreign_keys() == before
+    assert schema() == before
 
 
-def test_a_failing_step_rolls_its_constraints_back_with_its_rows(
-    settings, bulk_checks_from_one_row
-):
+def test_a_failing_step_rolls_its_constraints_back_with_its_rows(settings, bulk_loads_from_one_row):
     settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
     registry = SeedRegistry()
     registry.register(Author, FailingBookSeeder)
-    before = foreign_keys()
+    before = schema()
     with pytest.raises(RuntimeError, match="a seeder bug"):
         mentara_seed.seed(mode="light", now=NOW, registry=registry)
     assert not Book.objects.exists()
-    assert foreign_keys() == before
+    assert schema() == before
     # The connection is usable and the constraint enforced.
     with pytest.raises(IntegrityError), transaction.atomic():
         Book.objects.create(author_id=10**9, title="x", isbn="1", pages=1)
 
 
-def test_a_dry_run_never_touches_the_schema(settings, bulk_checks_from_one_row):
+def test_a_dry_run_never_touches_the_schema(settings, bulk_loads_from_one_row):
     settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
     with CaptureQueriesContext(connection) as queries:
         report = mentara_seed.seed(mode="light", now=NOW, dry_run=True)
@@ -161,12 +164,12 @@ def comment_rows(user: User, post: Post, count: int) -> list[dict[str, Any]]:
     ]
 
 
-def test_a_parent_with_checks_pending_keeps_per_row_checks(bulk_checks_from_one_row, caplog):
+def test_a_parent_with_checks_pending_keeps_per_row_checks(bulk_loads_from_one_row, caplog):
     """A post written through the ORM in the same transaction has its own foreign-key checks
     pending, so PostgreSQL refuses to drop the comments' constraint to it: the writer falls back
     to per-row checks and the step still lands."""
     user, _post = community_post()
-    before = foreign_keys()
+    before = schema()
     writer = writer_for("default", 100)
     caplog.set_level(logging.INFO, logger="mentara_seed.writers")
     with transaction.atomic():
@@ -176,8 +179,8 @@ def test_a_parent_with_checks_pending_keeps_per_row_checks(bulk_checks_from_one_
         writer.write(Comment, comment_rows(user, post, 3), returning=False)
         writer.finish()
     assert Comment.objects.filter(post=post).count() == 3
-    assert foreign_keys() == before
-    refused = [r.getMessage() for r in caplog.records if "per row" in r.getMessage()]
+    assert schema() == before
+    refused = [r.getMessage() for r in caplog.records if "per-row" in r.getMessage()]
     if connection.vendor == "postgresql":
         assert refused and "mentara_comment" in refused[0] and "pending" in refused[0]
     else:
@@ -187,7 +190,7 @@ def test_a_parent_with_checks_pending_keeps_per_row_checks(bulk_checks_from_one_
 def test_a_parent_loaded_with_per_row_checks_keeps_its_children_per_row(monkeypatch):
     """Below the threshold a table keeps per-row checks; its children then keep them too, since
     PostgreSQL would refuse to drop a constraint to a table with checks pending."""
-    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_rows", 3)
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_load_rows", 3)
     user, post = community_post()
     writer = writer_for("default", 100)
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
@@ -205,9 +208,10 @@ def test_a_parent_loaded_with_per_row_checks_keeps_its_children_per_row(monkeypa
 
 @pytest.mark.parametrize(("loaded", "bulk"), [(2, False), (3, True)])
 def test_a_small_load_into_a_large_table_keeps_per_row_checks(monkeypatch, loaded, bulk):
-    """Adding a constraint back reads the whole table: not worth it for a few rows into many."""
-    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_rows", 1)
-    monkeypatch.setattr(PostgresCopyWriter, "bulk_check_ratio", 20)
+    """Rebuilding an index or a constraint reads the whole table: not worth it for a few rows
+    into many."""
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_load_rows", 1)
+    monkeypatch.setattr(PostgresCopyWriter, "bulk_load_ratio", 20)
     user, post = community_post()
     Comment.objects.bulk_create(Comment(**row) for row in comment_rows(user, post, 50))
     if connection.vendor == "postgresql":
