@@ -14,13 +14,18 @@ import math
 import random
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from faker import Faker
 
 T = TypeVar("T")
 
 _POOL_SIZE = 600
+
+_from_timestamp = datetime.fromtimestamp
+#: The last ``end`` moment_between() saw and its epoch second (holding the object keeps its
+#: identity from being reused).
+_last_end: list[Any] = [None, 0]
 
 
 def derive_seed(*parts: object) -> int:
@@ -99,11 +104,16 @@ class Rand(random.Random):
     def moment_between(self, start: datetime, end: datetime) -> datetime:
         """A time in [start, end], to the second (databases differ below that)."""
         # Epoch seconds: integer arithmetic is far cheaper than datetime arithmetic per row.
+        # Most calls end at the run's reference time: its bound is kept, keyed by identity.
+        if end is _last_end[0]:
+            high = _last_end[1]
+        else:
+            high = math.floor(end.timestamp())
+            _last_end[:] = [end, high]
         low = math.ceil(start.timestamp())
-        high = math.floor(end.timestamp())
         if high > low:
             low += int(self.random() * (high - low + 1))
-        return datetime.fromtimestamp(low, start.tzinfo or UTC)
+        return _from_timestamp(low, start.tzinfo or UTC)
 
     def moment_before(self, now: datetime, *, days: float, min_days: float = 0) -> datetime:
         """A time between ``days`` and ``min_days`` days before ``now``."""
