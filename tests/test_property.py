@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import mentara_seed
@@ -338,6 +338,16 @@ def build(state: State) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(state=partial_states())
+# Found by hypothesis: a client alone in its only community with its own posts there must still
+# get its hearts (on its own posts, the only ones it can reach).
+@example(
+    state=State(
+        clients=(False,) * 9, therapists=(), moderators=0, communities=4,
+        memberships=((1, 2, False), (0, 0, False)), posts=((1, 0),) * 5, comments=(), hearts=(),
+        links=(), meetings=(), reviews=(), worksheets=(), assessments=(), availability=(),
+        conversations=(),
+    )
+)  # fmt: skip
 def test_any_partial_state_is_completed_without_touching_what_is_there(state: State) -> None:
     with transaction.atomic():
         build(state)

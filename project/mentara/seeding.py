@@ -107,8 +107,9 @@ def recent_activity(ctx: AuditContext, window_days: int | None) -> Case:
 def _draw_posts(
     rng: Rand, pools: list[list[tuple]], count: int, *, exclude: set[Any], author: Any
 ) -> list[tuple]:
-    """``count`` distinct posts from the pools (by community, then post), skipping ``exclude``
-    and the author's own; random draws first, an exhaustive pass only when those keep missing."""
+    """``count`` distinct posts from the pools (by community, then post), skipping ``exclude``;
+    others' posts first (random draws, then an exhaustive pass only when those keep missing),
+    the author's own only when the author's communities hold too few of others'."""
     chosen: list[tuple] = []
     seen = set(exclude)
     for _attempt in range(count * 20 if pools else 0):
@@ -118,8 +119,14 @@ def _draw_posts(
         if post[0] not in seen and post[1] != author:
             seen.add(post[0])
             chosen.append(post)
-    rest = [p for pool in pools for p in pool if p[0] not in seen and p[1] != author]
-    return chosen + rng.sample(rest, k=min(count - len(chosen), len(rest)))
+    for others in (True, False):
+        rest = [
+            p for pool in pools for p in pool if p[0] not in seen and (p[1] != author) is others
+        ]
+        picked = rng.sample(rest, k=min(count - len(chosen), len(rest)))
+        seen.update(p[0] for p in picked)
+        chosen += picked
+    return chosen
 
 
 def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -> list[User]:
