@@ -163,9 +163,12 @@ class SqliteBulkLoads(BulkLoads):
         return self._drop(load, [f"DROP INDEX {quote(name)}" for name, _statement in indexes])
 
 
-def bulk_loads_for(using: str, before_statement: Callable[[], None]) -> BulkLoads:
-    kind = {"postgresql": PostgresBulkLoads, "sqlite": SqliteBulkLoads}
-    return kind.get(connections[using].vendor, BulkLoads)(using, before_statement)
+def bulk_loads_for(
+    using: str, before_statement: Callable[[], None], *, enabled: bool = True
+) -> BulkLoads:
+    kinds = {"postgresql": PostgresBulkLoads, "sqlite": SqliteBulkLoads}
+    kind = kinds.get(connections[using].vendor, BulkLoads) if enabled else BulkLoads
+    return kind(using, before_statement)
 
 
 # What a bulk load of a table needs to know: its estimated rows; whether a deferrable trigger

@@ -19,6 +19,7 @@ KNOWN_KEYS = frozenset(
         "ON_MIGRATE",
         "ALLOW_PRODUCTION",
         "FAST_PATH",
+        "BULK_LOADS",
     }
 )
 
@@ -59,6 +60,12 @@ class SeedSettings:
     def fast_path(self) -> bool:
         """COPY on PostgreSQL (the default); off, every backend uses bulk_create."""
         return bool(self.raw.get("FAST_PATH", True))
+
+    @property
+    def bulk_loads(self) -> bool:
+        """Large loads rebuild secondary indexes (and, on PostgreSQL, foreign keys) once at the
+        end of their step (the default); off, every row updates them as it lands."""
+        return bool(self.raw.get("BULK_LOADS", True))
 
     @property
     def allow_production(self) -> bool:

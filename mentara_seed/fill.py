@@ -76,6 +76,7 @@ class FillContext:
         seed: int,
         batch_size: int = 1000,
         fast_path: bool = True,
+        bulk_loads: bool = True,
     ) -> None:
         self.using = using
         self.mode = mode
@@ -93,7 +94,7 @@ class FillContext:
         self._buffers: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
         self._claimed: dict[tuple[str, str], set[Any]] = defaultdict(set)
         self._batches = 0
-        self.writer = writer_for(using, batch_size, fast=fast_path)
+        self.writer = writer_for(using, batch_size, fast=fast_path, bulk_loads=bulk_loads)
         self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
         #: Rows this run wrote per model: what invalidates a cached read.
         self._written: Counter[type[models.Model]] = Counter()

@@ -59,9 +59,9 @@ class ExecutemanyWriter(BulkCreateWriter):
     database values: no model instances, no per-row SQL compilation. Rows with keys wanted back
     still use ``bulk_create``, which reads them back portably."""
 
-    def __init__(self, using: str, batch_size: int) -> None:
+    def __init__(self, using: str, batch_size: int, *, bulk_loads: bool = True) -> None:
         super().__init__(using, batch_size)
-        self.bulk_loads = bulk_loads_for(using, self.close)
+        self.bulk_loads = bulk_loads_for(using, self.close, enabled=bulk_loads)
 
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
@@ -97,10 +97,10 @@ class PostgresCopyWriter(BulkCreateWriter):
     the server is still ingesting the last one (on a second core). Any other statement on the
     connection closes the stream first (see ``FillContext.writing``)."""
 
-    def __init__(self, using: str, batch_size: int) -> None:
+    def __init__(self, using: str, batch_size: int, *, bulk_loads: bool = True) -> None:
         super().__init__(using, batch_size)
         self._stream: tuple[Any, Any, Any, Any] | None = None  # (key, manager, copy, cursor)
-        self.bulk_loads = bulk_loads_for(using, self.close)
+        self.bulk_loads = bulk_loads_for(using, self.close, enabled=bulk_loads)
         #: Per table: column name -> (type oid, type name).
         self._column_types: dict[str, dict[str, tuple[int, str]]] = {}
 
@@ -256,9 +256,11 @@ _BINARY_PYTHON_TYPES: dict[str, frozenset[type]] = {
 }
 
 
-def writer_for(using: str, batch_size: int, *, fast: bool = True) -> BulkCreateWriter:
+def writer_for(
+    using: str, batch_size: int, *, fast: bool = True, bulk_loads: bool = True
+) -> BulkCreateWriter:
     if not fast:
         return BulkCreateWriter(using, batch_size)
     if connections[using].vendor == "postgresql":
-        return PostgresCopyWriter(using, batch_size)
-    return ExecutemanyWriter(using, batch_size)
+        return PostgresCopyWriter(using, batch_size, bulk_loads=bulk_loads)
+    return ExecutemanyWriter(using, batch_size, bulk_loads=bulk_loads)

@@ -229,3 +229,14 @@ def test_a_small_load_into_a_large_table_keeps_per_row_checks(monkeypatch, loade
         writer.finish()
     assert Comment.objects.count() == 50 + loaded
     assert bool(schema_statements(queries, "DROP INDEX")) is bulk
+
+
+@pytest.mark.parametrize("option", [{"BULK_LOADS": False}, {"FAST_PATH": False}])
+def test_bulk_loads_can_be_turned_off(settings, bulk_loads_from_one_row, option):
+    """For a database others use meanwhile: no schema statement, no table lock beyond the rows'."""
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, **option}
+    with CaptureQueriesContext(connection) as queries:
+        report = mentara_seed.seed(mode="light", now=NOW)
+    assert report.satisfied and sum(report.added.values()) > 50
+    assert schema_statements(queries, "DROP ") == []
+    assert schema_statements(queries, "ALTER TABLE") == []
