@@ -25,7 +25,7 @@ _POOL_SIZE = 600
 _from_timestamp = datetime.fromtimestamp
 #: The last ``end`` moment_between() saw and its epoch second (holding the object keeps its
 #: identity from being reused).
-_last_end: list[Any] = [None, 0]
+_last_end: tuple[Any, int] = (None, 0)
 
 
 def derive_seed(*parts: object) -> int:
@@ -105,11 +105,13 @@ class Rand(random.Random):
         """A time in [start, end], to the second (databases differ below that)."""
         # Epoch seconds: integer arithmetic is far cheaper than datetime arithmetic per row.
         # Most calls end at the run's reference time: its bound is kept, keyed by identity.
-        if end is _last_end[0]:
-            high = _last_end[1]
+        global _last_end
+        last = _last_end  # one read: another thread may replace the pair meanwhile
+        if end is last[0]:
+            high = last[1]
         else:
             high = math.floor(end.timestamp())
-            _last_end[:] = [end, high]
+            _last_end = (end, high)
         low = math.ceil(start.timestamp())
         if high > low:
             low += int(self.random() * (high - low + 1))

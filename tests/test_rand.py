@@ -1,0 +1,33 @@
+"""Keyed randomness: the same parts give the same values, and drawn times keep to their bounds."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+from mentara_seed.rand import Rand
+
+from .conftest import NOW
+
+
+def test_the_same_parts_give_the_same_draws_and_other_parts_others():
+    def draws(*parts: object) -> list[float]:
+        rng = Rand(*parts)
+        return [rng.random() for _ in range(5)]
+
+    assert draws(0, "mentara.Client", ("ada",), "posts", 3) == draws(
+        0, "mentara.Client", ("ada",), "posts", 3
+    )
+    assert draws(0, "mentara.Client", ("ada",), "posts", 3) != draws(
+        0, "mentara.Client", ("ada",), "posts", 4
+    )
+
+
+def test_moment_between_keeps_to_its_bounds_whatever_end_came_before():
+    rng = Rand(1, "bounds")
+    ends = [NOW, NOW - timedelta(days=3), NOW.replace(), NOW + timedelta(hours=1, seconds=30.5)]
+    for index in range(400):
+        end = ends[index % len(ends)]  # identical, equal and different ends, interleaved
+        start = end - timedelta(days=index % 7, seconds=index)
+        moment = rng.moment_between(start, end)
+        assert start <= moment <= end
+        assert moment.microsecond == 0 and moment.tzinfo is UTC
