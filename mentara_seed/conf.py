@@ -58,7 +58,7 @@ class SeedSettings:
 
     @property
     def fast_path(self) -> bool:
-        """COPY on PostgreSQL (the default); off, every backend uses bulk_create."""
+        """COPY on PostgreSQL, executemany elsewhere (the default); off, bulk_create."""
         return bool(self.raw.get("FAST_PATH", True))
 
     @property

@@ -1,9 +1,9 @@
 """Applying a step: buffered, batched inserts with deterministic values.
 
 Seeders describe rows as plain dicts of field values (attnames such as ``author_id`` are
-welcome) and hand them to :meth:`FillContext.add`; the context inserts them with ``bulk_create``
-in batches. Fields a seeder does not set but the model requires are completed by model-bakery's
-generators, so a model that gains a required field keeps seeding.
+welcome) and hand them to :meth:`FillContext.add`; the context inserts them in batches through
+a writer (see ``writers``). Fields a seeder does not set but the model requires are completed
+by model-bakery's generators, so a model that gains a required field keeps seeding.
 """
 
 from __future__ import annotations
