@@ -120,14 +120,17 @@ class PostgresBulkLoads(BulkLoads):
         if (
             existing > rows * self.max_ratio
             or other_deferred  # its pending events would forbid rebuilding
-            or not all(droppable for _n, _d, _p, droppable in keys)
-            or {parent.strip('"') for _n, _d, parent, _ok in keys} & self._checked_per_row
+            or not all(droppable for _n, _d, _p, droppable, _defers in keys)
+            # A parent written row by row in this step may have left checks pending, which
+            # forbid dropping a constraint to it: only a parent whose inserts defer any can.
+            or {parent.strip('"') for _n, _d, parent, _ok, defers in keys if defers}
+            & self._checked_per_row
         ):
             return False
         load = BulkLoad(
             table,
             [statement for _name, statement in indexes],
-            [(name, definition) for name, definition, _parent, _ok in keys],
+            [(name, definition) for name, definition, *_rest in keys],
         )
         drops = [f"DROP INDEX {name}" for name, _statement in indexes]
         if load.constraints:
@@ -175,7 +178,8 @@ def bulk_loads_for(
 # other than its foreign keys' fires on insert (a deferrable unique constraint, say); its
 # secondary indexes, as (name, CREATE statement): neither unique nor backing a constraint;
 # and its foreign keys, as (name, definition, referenced table, whether it can be dropped and
-# added back as it is: validated, not inherited from a partitioned parent).
+# added back as it is: validated, not inherited from a partitioned parent; whether inserts into
+# the referenced table can leave deferred checks pending).
 _POSTGRES_BULK_LOAD_SQL = """
 SELECT
     greatest(t.reltuples, 0),
@@ -198,7 +202,11 @@ SELECT
     (
         SELECT coalesce(json_agg(json_build_array(
             c.conname, pg_get_constraintdef(c.oid), c.confrelid::regclass::text,
-            c.convalidated AND c.conparentid = 0 AND c.coninhcount = 0
+            c.convalidated AND c.conparentid = 0 AND c.coninhcount = 0,
+            EXISTS (
+                SELECT 1 FROM pg_trigger pg
+                WHERE pg.tgrelid = c.confrelid AND pg.tgdeferrable AND pg.tgtype & 4 <> 0
+            )
         ) ORDER BY c.conname), '[]')
         FROM pg_constraint c
         WHERE c.conrelid = t.oid AND c.contype = 'f'

@@ -240,3 +240,28 @@ def test_bulk_loads_can_be_turned_off(settings, bulk_loads_from_one_row, option)
     assert report.satisfied and sum(report.added.values()) > 50
     assert schema_statements(queries, "DROP ") == []
     assert schema_statements(queries, "ALTER TABLE") == []
+
+
+def test_a_parent_without_deferred_checks_does_not_hold_its_children_back(monkeypatch):
+    """A community has no foreign keys, so writing one row by row leaves nothing pending: the
+    posts that follow in the same step still load in bulk."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, _post = community_post()
+    writer = writer_for("default", 100)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        (community,) = writer.write(
+            Community, [{"name": "Quiet", "slug": "quiet", "created_at": NOW}], returning=True
+        )
+        writer.write(
+            Post,
+            [
+                {"author_id": user.pk, "community_id": community.pk, "title": "t", "body": "b",
+                 "created_at": NOW}
+            ] * 5,
+            returning=False,
+        )  # fmt: skip
+        writer.finish()
+    assert Post.objects.filter(community_id=community.pk).count() == 5
+    dropped = schema_statements(queries, "DROP CONSTRAINT")
+    assert len(dropped) == (1 if connection.vendor == "postgresql" else 0)
+    assert "mentara_post" in "".join(dropped) or connection.vendor == "sqlite"
