@@ -174,10 +174,14 @@ class PostgresCopyWriter(BulkCreateWriter):
         enum is written as its str value, for instance)."""
         if kind in allowed:
             return True
+        from psycopg import ProgrammingError
         from psycopg.adapt import PyFormat
 
         adapters = connections[self.using].connection.adapters
-        dumper = adapters.get_dumper(kind, PyFormat.TEXT)
+        try:
+            dumper = adapters.get_dumper(kind, PyFormat.TEXT)
+        except ProgrammingError:  # nothing encodes it: let the text COPY say so
+            return False
         return any(dumper is adapters.get_dumper(base, PyFormat.TEXT) for base in allowed)
 
     def _open(self, table: str, names: Sequence[str], binary: tuple[int, ...] | None) -> Any:
