@@ -53,22 +53,21 @@ class BulkLoads:
         if table in self._written:
             return
         self._written.add(table)
-        self.before_statement()
-        connection = connections[self.using]
         # Only in a transaction of the step's own: in a dry run or a test's transaction, earlier
         # statements may have left checks pending, which forbid dropping anything.
-        if (
-            rows < self.min_rows
-            or len(connection.atomic_blocks) != 1
-            or not self._begin(table, rows)
-        ):
-            self._checked_per_row.add(table)
+        if rows >= self.min_rows and len(connections[self.using].atomic_blocks) == 1:
+            self.before_statement()
+            if self._begin(table, rows):
+                return
+        self._checked_per_row.add(table)
 
     def finish(self) -> None:
         """Rebuild what this step's loads dropped: indexes first, then foreign keys (a row that
         does not match fails the step, as the deferred per-row check would have at commit)."""
         loads = self._loads
         self.reset()
+        if not loads:
+            return
         self.before_statement()
         quote = connections[self.using].ops.quote_name
         with connections[self.using].cursor() as cursor:

@@ -73,8 +73,7 @@ def _values(row: dict[str, Any], columns: Sequence[Column]) -> list[Any]:
 def row_values(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> Iterable[Any]:
     """Each row's values in column order, as the database stores them."""
     if all(convert is None and default is None for _c, _k, convert, default in columns):
-        getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
-        return [(getter(row),) for row in rows] if len(columns) == 1 else map(getter, rows)
+        return _tuples(rows, columns)
     return zip(*column_values(rows, columns), strict=True)
 
 
@@ -84,13 +83,17 @@ def column_values(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> 
         return list(zip(*(_values(row, columns) for row in rows), strict=True))
     # The common case, every column set: rows to columns at C speed, then whole columns
     # converted at once.
-    getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
-    tuples = [(getter(row),) for row in rows] if len(columns) == 1 else map(getter, rows)
-    table = list(zip(*tuples, strict=True))
+    table = list(zip(*_tuples(rows, columns), strict=True))
     for index, (_c, _k, converter, _d) in enumerate(columns):
         if converter is not None:
             table[index] = converter.column(table[index])
     return table
+
+
+def _tuples(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> Iterable[tuple]:
+    """Each row's values in column order, unconverted, for rows that set every column."""
+    getter = operator.itemgetter(*(key for _c, key, _cv, _d in columns))
+    return [(getter(row),) for row in rows] if len(columns) == 1 else map(getter, rows)
 
 
 def pk_column(model: type[models.Model]) -> str:
