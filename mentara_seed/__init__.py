@@ -23,7 +23,9 @@ if TYPE_CHECKING:
         NotRegistered,
         SeedingError,
     )
+    from .failures import RunFailed
     from .fill import FillContext
+    from .passwords import seeded_password
     from .pipeline import audit, seed_database
     from .registry import Seeder, SeedRegistry, register, site
     from .report import SeedReport
@@ -39,7 +41,9 @@ _EXPORTS = {
     "DatabaseNotReady": "exceptions",
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
+    "RunFailed": "failures",
     "FillContext": "fill",
+    "seeded_password": "passwords",
     "audit": "pipeline",
     "seed_database": "pipeline",
     "SeedRegistry": "registry",
@@ -61,6 +65,7 @@ __all__ = [
     "Levels",
     "NotRegistered",
     "Requirement",
+    "RunFailed",
     "SeedRegistry",
     "SeedReport",
     "Seeder",
@@ -69,6 +74,7 @@ __all__ = [
     "register",
     "seed",
     "seed_database",
+    "seeded_password",
     "site",
 ]
 

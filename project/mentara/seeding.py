@@ -6,7 +6,6 @@ Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -14,10 +13,9 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
 from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Value, When
 
-from mentara_seed import FillContext, Gap, Levels, Requirement, Seeder, register
+from mentara_seed import FillContext, Gap, Levels, Requirement, Seeder, register, seeded_password
 from mentara_seed.auditing import AuditContext
 from mentara_seed.rand import Rand
 
@@ -46,8 +44,6 @@ from .models import (
     Worksheet,
 )
 
-#: Every seeded user can log in with this password (the demo's, never a real one).
-DEMO_PASSWORD = "mentara-demo"
 MEETING_MINUTES = 50
 ACTIVE = ClientTherapist.Status.ACTIVE
 
@@ -68,12 +64,6 @@ THERAPIST_COMMENTS = "mentara.Therapist.comments"
 THERAPIST_MEETINGS = "mentara.Therapist.meetings"
 THERAPIST_NOTES = "mentara.Therapist.session_notes"
 CONVERSATION_MESSAGES = "mentara.Conversation.messages"
-
-
-@functools.cache
-def demo_password_hash() -> str:
-    # Hashing is deliberately slow; every seeded user shares one hash computed once per process.
-    return make_password(DEMO_PASSWORD, salt="mentaraseed")
 
 
 def has_active_therapist(ctx: AuditContext) -> Q:
@@ -161,7 +151,7 @@ def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -
                 "first_name": first,
                 "last_name": last,
                 "role": role,
-                "password": demo_password_hash(),
+                "password": seeded_password(),
                 "is_active": True,
                 "date_joined": rng.moment_before(ctx.now, days=800, min_days=400),
             }

@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core import checks
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    SystemCheckError,
+)
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.dateparse import parse_datetime
 
+from mentara_seed.exceptions import SeedingError
+from mentara_seed.failures import EXIT_SIGINT, EXIT_SIGTERM, Terminated, sigterm_as_interrupt
 from mentara_seed.report import SeedReport, render_text
 from mentara_seed.requirements import MODES
 
@@ -104,6 +113,41 @@ class SeedCommandMixin(BaseCommand):
                 raise
             self.stderr.write(f"CommandError: {exc}")
             sys.exit(exc.returncode)
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # Faults arrive as RunFailed (a SeedingError) from the pipeline; an interrupt outside a
+        # run (while checking the database, say) wrote nothing.
+        try:
+            with sigterm_as_interrupt():
+                return super().execute(*args, **options)
+        except SeedingError as exc:
+            raise CommandError(str(exc), returncode=getattr(exc, "returncode", 1)) from exc
+        except KeyboardInterrupt as exc:
+            returncode = EXIT_SIGTERM if isinstance(exc, Terminated) else EXIT_SIGINT
+            raise CommandError("interrupted; nothing was written", returncode=returncode) from exc
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        """A failing system check is one line here (the first error, by id); ``manage.py check``
+        keeps the full listing."""
+        try:
+            super().check(*args, **kwargs)
+        except SystemCheckError:
+            issues = checks.run_checks(
+                app_configs=kwargs.get("app_configs"),
+                tags=kwargs.get("tags"),
+                databases=kwargs.get("databases"),
+            )
+            serious = sorted(
+                (issue for issue in issues if issue.is_serious() and not issue.is_silenced()),
+                key=lambda issue: str(issue.id),
+            )
+            if not serious:
+                raise
+            first = serious[0]
+            more = f"; {len(serious) - 1} more" if len(serious) > 1 else ""
+            raise CommandError(
+                f"{first.id}: {first.msg} (system check failed{more}: run manage.py check)"
+            ) from None
 
     def render(self, report: SeedReport, format: str, verbosity: int) -> str:
         if format == "json":

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from mentara_seed.exceptions import SeedingError
 from mentara_seed.pipeline import seed_database
 from mentara_seed.progress import ProgressBar, stream_is_terminal
 from mentara_seed.report import DatabaseInfo
@@ -80,8 +79,6 @@ class Command(SeedCommandMixin):
                 progress=bar,
                 announce=announce,
             )
-        except SeedingError as exc:
-            raise CommandError(str(exc)) from exc
         finally:
             if bar:
                 bar.close()

@@ -1,0 +1,366 @@
+"""Hardening: settings that cannot bypass the guard, passwords that are never public where DEBUG
+is off, one line for every fault, no freeze beside other sessions, table names that need quoting.
+
+Faults run in real processes against the throwaway ``store`` project (see ``throwaway``), on fresh
+databases of the suite's vendor. Tests that need a PostgreSQL feature say so in their name and
+docstring and name their SQLite counterpart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.hashers import check_password, is_password_usable
+from django.db import connection
+
+import mentara_seed
+from mentara_seed.checks import check_settings
+from mentara_seed.exceptions import ConfigurationError
+from mentara_seed.passwords import seeded_password
+from project.mentara.models import User
+from tests.test_bad_input import every_row
+from tests.throwaway import popen_store, run_store, store_databases, store_rows
+
+from .conftest import NOW
+
+ON_POSTGRES = connection.vendor == "postgresql"
+postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="a SQLite feature")
+STORE_RUN = ("seed_dynamic", "--seed", "1", "--now", "2026-01-15T12:00:00Z")
+#: What the store's first two steps leave when its third fails.
+KEPT = "this step was rolled back, 2 earlier steps were kept"
+
+
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed command (besides the line naming the database before
+    the first write), with no traceback anywhere."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [
+        line
+        for line in result.stderr.strip().splitlines()
+        if not line.startswith("Seeding database ")
+    ]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("CommandError: "), lines
+    return lines[0]
+
+
+# 1. Every setting is type-checked --------------------------------------------------------------
+
+BAD_TYPES = [
+    ("ALLOW_PRODUCTION", "false", "E010"),
+    ("ALLOW_PRODUCTION", 0, "E010"),
+    ("ON_MIGRATE", "false", "E010"),
+    ("BULK_LOADS", "false", "E010"),
+    ("FAST_PATH", None, "E010"),
+    ("LOCK_TIMEOUT_MS", 1.5, "E011"),
+    ("MAX_ROWS", True, "E011"),
+    ("BUSY_TIMEOUT_MS", "5000", "E011"),
+    ("LOCKED_RETRIES", -1, "E011"),
+    ("PASSWORD", 1234, "E012"),
+    ("PASSWORD", "", "E012"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "value", "code"), BAD_TYPES)
+def test_every_setting_of_the_wrong_type_is_a_check_error_and_refused_at_run_start(
+    settings, key, value, code
+):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, key: value}
+    if key == "ALLOW_PRODUCTION":
+        settings.MENTARA_SEED = {key: value}
+    errors = check_settings()
+    assert [error.id for error in errors] == [f"mentara_seed.{code}"]
+    assert key in errors[0].msg and repr(value) in errors[0].msg
+
+    # call_command and the Python API skip the system checks: the run checks again.
+    before = every_row()
+    with pytest.raises(ConfigurationError, match=key):
+        mentara_seed.seed(mode="light", now=NOW)
+    assert every_row() == before
+
+
+@pytest.mark.parametrize("key", ["ALLOW_PRODUCTION", "ON_MIGRATE", "BULK_LOADS"])
+def test_a_string_false_from_the_command_line_is_one_line_and_writes_nothing(tmp_path, key):
+    """The production guard with DEBUG off: "false" is a string, and strings are truthy."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        result = run_store(
+            directory,
+            url,
+            *STORE_RUN,
+            "--mode",
+            "light",
+            DJANGO_DEBUG="0",
+            STORE_MENTARA_SEED={key: "false"},
+        )
+        line = one_line(result)
+        assert line == (
+            f"CommandError: mentara_seed.E010: MENTARA_SEED['{key}'] must be True or False, "
+            "got 'false' (system check failed: run manage.py check)"
+        )
+        assert result.returncode == 1
+        assert store_rows(directory, url) == {"products": 0, "orders": 0, "items": []}
+
+        # manage.py check keeps the full listing, with its hint.
+        check = run_store(directory, url, "check", STORE_MENTARA_SEED={key: "false", "SEED": "x"})
+        assert check.returncode == 1
+        assert "mentara_seed.E010" in check.stderr and "mentara_seed.E004" in check.stderr
+        assert "HINT:" in check.stderr
+
+
+# 2. Seeded passwords ---------------------------------------------------------------------------
+
+
+def test_seeded_password_is_the_demo_one_in_development_and_deterministic(settings):
+    settings.DEBUG = True
+    password = seeded_password()
+    assert password == seeded_password()  # no random salt: runs stay deterministic
+    assert check_password("mentara-demo", password)
+
+
+def test_seeded_password_is_unusable_where_debug_is_off(settings):
+    settings.DEBUG = False
+    assert not is_password_usable(seeded_password())
+    assert seeded_password() == seeded_password()
+    assert not check_password("mentara-demo", seeded_password())
+
+
+def test_a_configured_password_is_used_in_any_mode(settings):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, "PASSWORD": "s3cret-for-staging"}
+    for debug in (True, False):
+        settings.DEBUG = debug
+        assert check_password("s3cret-for-staging", seeded_password())
+        assert not check_password("mentara-demo", seeded_password())
+
+
+@pytest.mark.django_db
+def test_users_seeded_with_allow_production_cannot_log_in(settings):
+    settings.DEBUG = False  # as the test runner has it; the suite allows production writes
+    report = mentara_seed.seed(mode="light", now=NOW)
+    assert report.added["mentara.User"] > 0
+    passwords = set(User.objects.values_list("password", flat=True))
+    assert passwords and not any(is_password_usable(password) for password in passwords)
+
+
+# 5 and issue 14, item 3. One line for every fault -----------------------------------------------
+
+
+@pytest.mark.parametrize("mistake", ["duplicate", "null"])
+def test_a_seeders_database_error_is_one_line_naming_step_model_and_constraint(tmp_path, mistake):
+    with store_databases(tmp_path) as (directory, (url,)):
+        result = run_store(directory, url, *STORE_RUN, "--mode", "light", STORE_MISTAKE=mistake)
+        line = one_line(result)
+        assert result.returncode == 1
+        assert line.startswith("CommandError: step store.Order.items failed on database default")
+        assert "IntegrityError" in line and "model store.Item" in line
+        if mistake == "duplicate":
+            # PostgreSQL names the constraint; SQLite names its columns.
+            named = "constraint one_product_per_order" if ON_POSTGRES else "user.order_id"
+        else:
+            named = "position"
+        assert named in line, line
+        assert line.endswith(KEPT)
+        assert store_rows(directory, url) == {"products": 4, "orders": 3, "items": []}
+
+        traced = run_store(
+            directory, url, *STORE_RUN, "--mode", "light", "--traceback", STORE_MISTAKE=mistake
+        )
+        assert traced.returncode != 0
+        assert "Traceback" in traced.stderr and "IntegrityError" in traced.stderr
+
+
+def start_paused_run(directory: Path, url: str, pause: int = 30) -> subprocess.Popen[str]:
+    """A run paused inside its items step (two steps committed, rows of the third written) when
+    this returns."""
+    process = popen_store(
+        directory, url, *STORE_RUN, "--mode", "light", "--format", "json", STORE_PAUSE=str(pause)
+    )
+    assert process.stdout is not None
+    started = process.stdout.readline()
+    assert started == "filling items\n", started + (process.stderr.read() if process.stderr else "")
+    return process
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_is_one_line_and_its_exit_status(tmp_path, signum, status):
+    with store_databases(tmp_path) as (directory, (url,)):
+        process = start_paused_run(directory, url)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=60)
+        result = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        line = one_line(result)
+        assert result.returncode == status
+        name = signal.Signals(signum).name
+        assert line == (
+            f"CommandError: step store.Order.items failed on database default "
+            f"({connection.vendor}, {database_name(url)}): interrupted by {name}; {KEPT}"
+        )
+        assert store_rows(directory, url) == {"products": 4, "orders": 3, "items": []}
+        # The next run completes what the interrupted one left.
+        assert run_store(directory, url, *STORE_RUN, "--mode", "light").returncode == 0
+        assert len(store_rows(directory, url)["items"]) == 6
+
+
+def database_name(url: str) -> str:
+    return url.rsplit("/", 1)[1] if ON_POSTGRES else url.removeprefix("sqlite:///")
+
+
+@contextlib.contextmanager
+def admin_connection(dbname: str = "postgres") -> Iterator[Any]:
+    import psycopg
+
+    settings = connection.settings_dict
+    params: dict[str, Any] = {
+        "host": settings.get("HOST") or "localhost",
+        "port": settings.get("PORT") or 5432,
+        "user": settings.get("USER") or "postgres",
+        "dbname": dbname,
+        "autocommit": True,
+    }
+    if settings.get("PASSWORD"):
+        params["password"] = settings["PASSWORD"]
+    with psycopg.connect(**params) as raw:
+        yield raw
+
+
+@postgres_only
+def test_postgres_a_lost_connection_is_one_line(tmp_path):
+    """pg_terminate_backend mid-step. SQLite has no server connection to lose; its counterpart
+    is the signal test (the process stops mid-step)."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        process = start_paused_run(directory, url, pause=2)
+        with admin_connection() as admin:
+            terminated = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database_name(url)],
+            ).fetchall()
+        assert terminated and all(row[0] for row in terminated)
+        out, err = process.communicate(timeout=120)
+        line = one_line(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+        assert line.startswith("CommandError: step store.Order.items failed on database default")
+        assert "OperationalError" in line and line.endswith(KEPT), line
+        assert store_rows(directory, url)["items"] == []
+
+
+def store_fault(directory: Path, url: str, mode: str = "light", **extra: Any) -> str:
+    result = run_store(directory, url, *STORE_RUN, "--mode", mode, **extra)
+    return one_line(result)
+
+
+@postgres_only
+def test_postgres_statement_timeout_is_one_line(tmp_path):
+    """A server-side statement_timeout cut the items step's audit (SQLite has no such timeout)."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        with admin_connection() as admin:
+            admin.execute(f'ALTER DATABASE "{database_name(url)}" SET statement_timeout = 300')
+        # The seeder runs one statement that takes a second.
+        line = store_fault(directory, url, STORE_MISTAKE="slow")
+        assert "canceling statement due to statement timeout" in line, line
+        assert "store.Order.items" in line and line.endswith(KEPT)
+
+
+@postgres_only
+def test_postgres_read_only_default_and_select_only_role_are_one_line(tmp_path):
+    """default_transaction_read_only, then a role that may only SELECT. The SQLite counterpart
+    is test_sqlite_read_only_file_and_directory_are_one_line."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        name = database_name(url)
+        with admin_connection() as admin:
+            admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        line = store_fault(directory, url)
+        assert "read-only transaction" in line, line
+        assert "step store.Product.population failed" in line
+        assert line.endswith("this step was rolled back, 0 earlier steps were kept")
+        with admin_connection() as admin:
+            admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+        role = f"{name}_reader"
+        with admin_connection(name) as admin:
+            admin.execute(f'CREATE ROLE "{role}" LOGIN')
+            admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+        try:
+            reader_url = url.replace("://postgres", f"://{role}", 1)
+            line = store_fault(directory, reader_url)
+            assert "permission denied" in line, line
+        finally:
+            with admin_connection(name) as admin:
+                admin.execute(f'DROP OWNED BY "{role}"')
+                admin.execute(f'DROP ROLE "{role}"')
+        assert store_rows(directory, url) == {"products": 0, "orders": 0, "items": []}
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a read-only or size-limited filesystem needs root (CI runs as root)")
+
+
+@contextlib.contextmanager
+def tmpfs(size_kb: int) -> Iterator[Path]:
+    """A small filesystem of its own, mounted for the test and unmounted after."""
+    require_root()
+    with tempfile.TemporaryDirectory(prefix="mentara-tmpfs-") as directory:
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0777", "tmpfs", directory],
+            check=True,
+        )
+        try:
+            yield Path(directory)
+        finally:
+            subprocess.run(["umount", "-l", directory], check=True)
+
+
+@sqlite_only
+def test_sqlite_read_only_file_and_directory_are_one_line(tmp_path):
+    """A database on a read-only filesystem: the lock file cannot be created beside it."""
+    with store_databases(tmp_path) as (directory, (url,)), tmpfs(4096) as mounted:
+        copy = mounted / "store.sqlite3"
+        copy.write_bytes(Path(database_name(url)).read_bytes())
+        subprocess.run(["mount", "-o", "remount,ro", str(mounted)], check=True)
+        line = store_fault(directory, f"sqlite:///{copy}")
+        assert "cannot open the seeding lock file" in line and "nothing was written" in line
+        assert "Read-only file system" in line, line
+
+
+@sqlite_only
+def test_sqlite_a_full_disk_is_one_line(tmp_path):
+    """The database on a filesystem with almost no free space (a small tmpfs)."""
+    with store_databases(tmp_path) as (directory, (url,)), tmpfs(256) as mounted:
+        copy = mounted / "store.sqlite3"
+        copy.write_bytes(Path(database_name(url)).read_bytes())
+        line = store_fault(directory, f"sqlite:///{copy}", mode="medium", STORE_ORDERS="20000")
+        assert "database or disk is full" in line, line
+
+
+@postgres_only
+def test_postgres_a_full_disk_is_one_line(tmp_path):
+    """The items table in a tablespace on a small tmpfs, owned by postgres."""
+    with store_databases(tmp_path) as (directory, (url,)), tmpfs(512) as mounted:
+        import pwd
+
+        postgres = pwd.getpwnam("postgres")
+        space = mounted / "space"
+        space.mkdir()
+        os.chown(space, postgres.pw_uid, postgres.pw_gid)
+        tablespace = f"{database_name(url)}_tiny"
+        with admin_connection() as admin:
+            admin.execute(f"CREATE TABLESPACE \"{tablespace}\" LOCATION '{space}'")
+        try:
+            with admin_connection(database_name(url)) as admin:
+                admin.execute(f'ALTER TABLE "user" SET TABLESPACE "{tablespace}"')
+            line = store_fault(directory, url, mode="medium", STORE_ORDERS="20000")
+            assert "No space left on device" in line or "could not extend" in line, line
+        finally:
+            with admin_connection(database_name(url)) as admin:
+                admin.execute('ALTER TABLE "user" SET TABLESPACE pg_default')
+            with admin_connection() as admin:
+                admin.execute(f'DROP TABLESPACE "{tablespace}"')
