@@ -58,9 +58,12 @@ def run_lock(using: str) -> Iterator[None]:
     try:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise DatabaseNotReady(
-            f"cannot open the seeding lock file {path}: {exc.strerror}; nothing was written"
-        ) from exc
+        try:  # flock works on a descriptor opened for reading: an existing lock file will do
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
+            raise DatabaseNotReady(
+                f"cannot open the seeding lock file {path}: {exc.strerror}; nothing was written"
+            ) from exc
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield

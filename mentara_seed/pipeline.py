@@ -62,7 +62,9 @@ def check_database(using: str) -> None:
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseNotReady(f"cannot reach database {using!r}: {first_line}") from exc
+        raise DatabaseNotReady(
+            f"cannot use database {using!r}: {first_line}; nothing was written"
+        ) from exc
     if pending:
         raise DatabaseNotReady(
             f"database {using!r} has {len(pending)} unapplied migration(s); "

@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +37,6 @@ from .conftest import NOW
 
 ON_POSTGRES = connection.vendor == "postgresql"
 postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="a PostgreSQL feature")
-sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="a SQLite feature")
 STORE_RUN = ("seed_dynamic", "--seed", "1", "--now", "2026-01-15T12:00:00Z")
 #: What the store's first two steps leave when its third fails.
 KEPT = "this step was rolled back, 2 earlier steps were kept"
@@ -212,7 +215,7 @@ def test_a_signal_is_one_line_and_its_exit_status(tmp_path, signum, status):
 
 
 def database_name(url: str) -> str:
-    return url.rsplit("/", 1)[1] if ON_POSTGRES else url.removeprefix("sqlite:///")
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite") else url.rsplit("/", 1)[1]
 
 
 @contextlib.contextmanager
@@ -319,22 +322,29 @@ def tmpfs(size_kb: int) -> Iterator[Path]:
             subprocess.run(["umount", "-l", directory], check=True)
 
 
-@sqlite_only
-def test_sqlite_read_only_file_and_directory_are_one_line(tmp_path):
-    """A database on a read-only filesystem: the lock file cannot be created beside it."""
-    with store_databases(tmp_path) as (directory, (url,)), tmpfs(4096) as mounted:
+@pytest.mark.parametrize("lock_file", [False, True], ids=["no-lock-file", "lock-file-left"])
+def test_sqlite_read_only_file_and_directory_are_one_line(tmp_path, lock_file):
+    """A database on a read-only filesystem: the lock file cannot be created beside it; with a
+    lock file left by an earlier run, the database itself refuses the first write."""
+    with store_databases(tmp_path, sqlite=True) as (directory, (url,)), tmpfs(4096) as mounted:
         copy = mounted / "store.sqlite3"
         copy.write_bytes(Path(database_name(url)).read_bytes())
+        if lock_file:
+            Path(f"{copy}.mentara-seed.lock").touch()
         subprocess.run(["mount", "-o", "remount,ro", str(mounted)], check=True)
         line = store_fault(directory, f"sqlite:///{copy}")
-        assert "cannot open the seeding lock file" in line and "nothing was written" in line
-        assert "Read-only file system" in line, line
+        if lock_file:
+            assert line.startswith("CommandError: step store.Product.population failed"), line
+            assert "attempt to write a readonly database" in line, line
+            assert line.endswith("this step was rolled back, 0 earlier steps were kept")
+        else:
+            assert "cannot open the seeding lock file" in line and "nothing was written" in line
+            assert "Read-only file system" in line, line
 
 
-@sqlite_only
 def test_sqlite_a_full_disk_is_one_line(tmp_path):
     """The database on a filesystem with almost no free space (a small tmpfs)."""
-    with store_databases(tmp_path) as (directory, (url,)), tmpfs(256) as mounted:
+    with store_databases(tmp_path, sqlite=True) as (directory, (url,)), tmpfs(256) as mounted:
         copy = mounted / "store.sqlite3"
         copy.write_bytes(Path(database_name(url)).read_bytes())
         line = store_fault(directory, f"sqlite:///{copy}", mode="medium", STORE_ORDERS="20000")
@@ -364,3 +374,318 @@ def test_postgres_a_full_disk_is_one_line(tmp_path):
                 admin.execute('ALTER TABLE "user" SET TABLESPACE pg_default')
             with admin_connection() as admin:
                 admin.execute(f'DROP TABLESPACE "{tablespace}"')
+
+
+# 7. A --now whose times do not fit the database --------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "now", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-06-01T00:00:00Z"]
+)
+def test_a_now_whose_times_do_not_fit_is_refused_before_any_write(run_command, now):
+    before = every_row()
+    result = run_command("seed_dynamic", "--mode", "light", "--now", now)
+    assert result.code == 1
+    assert result.err.startswith("CommandError: now ") and "\n" not in result.err
+    assert "outside what the database stores" in result.err
+    assert every_row() == before
+
+
+@pytest.mark.django_db
+def test_a_now_near_the_edge_that_still_fits_is_accepted(run_command):
+    """The check refuses no more than it must: a century before the edge of year 9999 seeds."""
+    result = run_command("seed_dynamic", "--mode", "light", "--now", "9998-06-01T00:00:00Z")
+    assert result.code == 0, result.err
+
+
+# 8. --scale has a ceiling ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_scale_past_the_row_cap_is_refused_with_the_estimate(run_command):
+    before = every_row()
+    result = run_command("seed_dynamic", "--mode", "light", "--scale", "1000000000")
+    assert result.code == 1
+    assert result.err.startswith("CommandError: this run would add about ")
+    assert "more than MENTARA_SEED['MAX_ROWS'] (20,000,000)" in result.err
+    assert every_row() == before
+
+
+@pytest.mark.django_db
+def test_the_row_cap_is_a_setting_and_the_estimate_is_close(settings, run_command):
+    """The estimate is no wild guess: light mode adds a few hundred rows; a cap just below what
+    it estimates refuses, the default lets it through."""
+    dry = mentara_seed.seed(mode="light", now=NOW, dry_run=True)
+    added = sum(dry.added.values())
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": 50}
+    result = run_command("seed_dynamic", "--mode", "light", "--now", "2026-01-15T12:00:00Z")
+    assert result.code == 1 and "MAX_ROWS" in result.err
+    estimate = int(result.err.split("about ")[1].split(" rows")[0].replace(",", ""))
+    # A lower bound (rows made two levels deep are not counted), within a factor of two.
+    assert added / 2 <= estimate <= added, (estimate, added)
+
+
+# 10. Mixed-case and reserved table names on every writer ---------------------------------------
+
+
+def test_mixed_case_and_reserved_table_names_on_every_writer(tmp_path):
+    """``"Parent_Mixed"`` (ctx.insert, so keys come from its sequence), ``"order"`` and
+    ``"user"`` (ctx.add, a bulk load: indexes and, on PostgreSQL, foreign keys dropped and
+    rebuilt), through COPY or executemany, and bulk_create; the same rows every time."""
+    writers = [
+        {"FAST_PATH": True, "BULK_LOADS": True},
+        {"FAST_PATH": True, "BULK_LOADS": False},
+        {"FAST_PATH": False},
+    ]
+    with store_databases(tmp_path, len(writers)) as (directory, urls):
+        contents = []
+        for url, options in zip(urls, writers, strict=True):
+            result = run_store(
+                directory,
+                url,
+                *STORE_RUN,
+                "--mode",
+                "medium",
+                "-v",
+                "0",
+                STORE_ORDERS="60",
+                STORE_MENTARA_SEED=options,
+            )
+            assert result.returncode == 0, (options, result.stderr)
+            contents.append(store_rows(directory, url))
+        assert contents[0]["orders"] == 60 and len(contents[0]["items"]) == 120
+        assert all(content == contents[0] for content in contents), writers
+
+
+# 4. SQLite beside another writer ---------------------------------------------------------------
+
+TICKER = r"""
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+db.execute("CREATE TABLE IF NOT EXISTS ticks (at REAL)")
+print("ready", flush=True)
+deadline = time.monotonic() + float(sys.argv[2])
+written = 0
+while time.monotonic() < deadline:
+    db.execute("INSERT INTO ticks VALUES (?)", (time.time(),))
+    written += 1
+    time.sleep(0.1)
+print(written)
+"""
+
+
+def test_sqlite_seeding_succeeds_beside_a_writer_doing_ten_writes_a_second(tmp_path):
+    """SQLite only: PostgreSQL's row locks never refuse a writer for another's INSERT."""
+    with store_databases(tmp_path, sqlite=True) as (directory, (url,)):
+        path = database_name(url)
+        ticker = subprocess.Popen(
+            [sys.executable, "-c", TICKER, path, "60"], stdout=subprocess.PIPE, text=True
+        )
+        assert ticker.stdout is not None and ticker.stdout.readline() == "ready\n"
+        try:
+            for mode in ("light", "medium"):
+                result = run_store(
+                    directory, url, *STORE_RUN, "--mode", mode, "-v", "0", STORE_ORDERS="3000"
+                )
+                assert result.returncode == 0, result.stderr
+        finally:
+            ticker.terminate()
+            ticker.wait(timeout=30)
+        assert len(store_rows(directory, url)["items"]) == 6000
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("SELECT count(*) FROM ticks").fetchone()[0] >= 5
+
+
+HOLDER = r"""
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")  # a write transaction: readers go on, writers wait
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+"""
+
+
+def test_sqlite_locked_by_another_process_is_one_line(tmp_path):
+    """Another process holds SQLite's write lock longer than the busy timeout and the retries."""
+    with store_databases(tmp_path, sqlite=True) as (directory, (url,)):
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, database_name(url), "30"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        try:
+            line = store_fault(
+                directory, url, STORE_MENTARA_SEED={"BUSY_TIMEOUT_MS": 200, "LOCKED_RETRIES": 1}
+            )
+        finally:
+            holder.terminate()
+            holder.wait(timeout=30)
+        assert "database is locked" in line, line
+        assert line.startswith("CommandError: step store.Product.population failed"), line
+        assert line.endswith("this step was rolled back, 0 earlier steps were kept")
+        assert store_rows(directory, url) == {"products": 0, "orders": 0, "items": []}
+
+
+# 3. No freeze behind a session idle in a transaction (PostgreSQL) --------------------------------
+
+
+def index_oids(name: str) -> dict[str, int]:
+    with admin_connection(name) as admin:
+        return dict(
+            admin.execute(
+                "SELECT relname, oid::int FROM pg_class WHERE relkind = 'i' "
+                "AND relname NOT LIKE 'pg_%%' ORDER BY 1"
+            ).fetchall()
+        )
+
+
+@postgres_only
+def test_postgres_a_bulk_load_never_waits_behind_an_idle_transaction(tmp_path):
+    """A session idle in a transaction after reading the items table holds a lock the bulk load's
+    DROP needs. The run gives up on the lock after LOCK_TIMEOUT_MS, loads row by row, and ends
+    while that session still waits; a third session reading the table meanwhile never waits
+    longer than its own 3 s statement_timeout. (SQLite has no lock queue; its counterpart is the
+    writer-beside test.)"""
+    with store_databases(tmp_path) as (directory, (url,)):
+        name = database_name(url)
+        before = index_oids(name)
+        stop = threading.Event()
+        reads: list[str] = []
+
+        def read_meanwhile() -> None:
+            with admin_connection(name) as reader:
+                reader.execute("SET statement_timeout = 3000")
+                while not stop.is_set():
+                    try:
+                        reader.execute('SELECT count(*) FROM "user"')
+                        reads.append("ok")
+                    except Exception as exc:  # the assertion below names it
+                        reads.append(repr(exc))
+                    time.sleep(0.05)
+
+        with admin_connection(name) as idle:
+            idle.execute("BEGIN")
+            idle.execute('SELECT count(*) FROM "user"')
+            reader = threading.Thread(target=read_meanwhile)
+            reader.start()
+            try:
+                result = run_store(
+                    directory,
+                    url,
+                    *STORE_RUN,
+                    "--mode",
+                    "medium",
+                    "-v",
+                    "0",
+                    STORE_ORDERS="200",
+                    STORE_MENTARA_SEED={"LOCK_TIMEOUT_MS": 300},
+                )
+            finally:
+                stop.set()
+                reader.join()
+            assert idle.info.transaction_status.name == "INTRANS"  # still holding its lock
+            idle.execute("ROLLBACK")
+        assert result.returncode == 0, result.stderr
+        assert len(store_rows(directory, url)["items"]) == 400
+        assert reads and set(reads) == {"ok"}, set(reads)
+        after = index_oids(name)
+        user_indexes = [index for index in before if index.startswith("user_")]
+        assert user_indexes
+        # Loaded row by row: the items table's indexes are the ones it had.
+        assert all(after[index] == before[index] for index in user_indexes)
+
+
+# 9. Bulk loads restore everything pg_dump shows (PostgreSQL) --------------------------------
+
+
+def pg_dump_schema(name: str) -> str:
+    settings = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": settings.get("PASSWORD") or ""}
+    result = subprocess.run(
+        [
+            "pg_dump",
+            "--schema-only",
+            "--restrict-key=mentaraseed",
+            "-h",
+            settings.get("HOST") or "localhost",
+            "-p",
+            str(settings.get("PORT") or 5432),
+            "-U",
+            settings.get("USER") or "postgres",
+            name,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+EXTRAS = """
+CREATE INDEX user_partial ON "user" (position) WHERE position > 0;
+CREATE INDEX user_expression ON "user" ((position * 2));
+CREATE INDEX user_spaced ON "user" (order_id, position) TABLESPACE {tablespace};
+CREATE INDEX "Parent_Mixed_lower" ON "Parent_Mixed" (lower(name));
+COMMENT ON INDEX user_expression IS 'twice the position';
+COMMENT ON INDEX user_partial IS 'only positive';
+ALTER TABLE "user" CLUSTER ON user_spaced;
+ALTER TABLE "user" ADD CONSTRAINT user_position_positive CHECK (position >= 0) NOT VALID;
+"""
+
+
+@postgres_only
+def test_postgres_a_bulk_load_leaves_pg_dump_schema_only_exactly_as_it_was(tmp_path):
+    """Comments on indexes and constraints, CLUSTER ON, an index in another tablespace, partial
+    and expression indexes, deferrable foreign keys and a NOT VALID check, on tables named
+    "user" and "order". The SQLite counterpart is test_bulk_loads.py's schema comparison."""
+    require_root()  # the tablespace's directory must belong to the postgres user
+    import pwd
+
+    postgres = pwd.getpwnam("postgres")
+    with store_databases(tmp_path) as (directory, (url,)):
+        name = database_name(url)
+        space = Path(tempfile.mkdtemp(prefix="mentara-tablespace-"))
+        os.chown(space, postgres.pw_uid, postgres.pw_gid)
+        tablespace = f"{name}_space"
+        with admin_connection() as admin:
+            admin.execute(f"CREATE TABLESPACE \"{tablespace}\" LOCATION '{space}'")
+        try:
+            with admin_connection(name) as admin:
+                admin.execute(EXTRAS.format(tablespace=f'"{tablespace}"'))
+                (foreign_key,) = admin.execute(
+                    "SELECT conname FROM pg_constraint WHERE conrelid = '\"user\"'::regclass "
+                    "AND contype = 'f' AND confrelid = '\"order\"'::regclass"
+                ).fetchone()
+                admin.execute(f'COMMENT ON CONSTRAINT "{foreign_key}" ON "user" IS \'its order\'')
+            before, oids = pg_dump_schema(name), index_oids(name)
+            for text in (
+                "twice the position",
+                "its order",
+                "CLUSTER ON user_spaced",
+                f"SET default_tablespace = {tablespace}",
+                "NOT VALID",
+                "DEFERRABLE",
+            ):
+                assert text in before, text
+
+            result = run_store(
+                directory, url, *STORE_RUN, "--mode", "medium", "-v", "0", STORE_ORDERS="500"
+            )
+            assert result.returncode == 0, result.stderr
+            assert len(store_rows(directory, url)["items"]) == 1000
+            # The loads really dropped and rebuilt the indexes (new objects, same schema).
+            after_oids = index_oids(name)
+            for index in ("user_partial", "user_expression", "user_spaced"):
+                assert after_oids[index] != oids[index], index
+            assert pg_dump_schema(name) == before
+        finally:
+            with admin_connection(name) as admin:
+                admin.execute("DROP INDEX user_spaced")
+            with admin_connection() as admin:
+                admin.execute(f'DROP TABLESPACE "{tablespace}"')
+            space.rmdir()

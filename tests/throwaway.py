@@ -10,6 +10,7 @@ items step can be a bulk load.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -109,6 +110,7 @@ class OrderSeeder(Seeder):
 """
 
 SETTINGS = """
+import contextlib
 import json
 import os
 
@@ -167,10 +169,17 @@ def run_store(
 
 
 @contextmanager
-def store_databases(tmp_path: Path, count: int = 1) -> Iterator[tuple[Path, list[str]]]:
+def store_databases(
+    tmp_path: Path, count: int = 1, *, sqlite: bool = False
+) -> Iterator[tuple[Path, list[str]]]:
     """The store project and ``count`` fresh databases with its tables (``migrate --run-syncdb``:
-    the throwaway app has no migrations)."""
-    with store_project(tmp_path) as directory, fresh_databases(count, migrate=False) as urls:
+    the throwaway app has no migrations): of the suite's vendor, or SQLite files whatever the
+    suite runs on (for SQLite's own behaviour, tested in every run)."""
+    with store_project(tmp_path) as directory, contextlib.ExitStack() as stack:
+        if sqlite:
+            urls = [f"sqlite:///{tmp_path}/store{index}.sqlite3" for index in range(count)]
+        else:
+            urls = stack.enter_context(fresh_databases(count, migrate=False))
         for url in urls:
             result = run_store(directory, url, "migrate", "--run-syncdb", "-v0")
             assert result.returncode == 0, result.stderr
