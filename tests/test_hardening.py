@@ -689,3 +689,44 @@ def test_postgres_a_bulk_load_leaves_pg_dump_schema_only_exactly_as_it_was(tmp_p
             with admin_connection() as admin:
                 admin.execute(f'DROP TABLESPACE "{tablespace}"')
             space.rmdir()
+
+
+# 11. Small things ------------------------------------------------------------------------------
+
+
+def test_the_lock_file_is_ignored_by_git():
+    import fnmatch
+
+    root = Path(__file__).resolve().parent.parent
+    patterns = [
+        line.strip()
+        for line in (root / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert any(fnmatch.fnmatch("db.sqlite3.mentara-seed.lock", pattern) for pattern in patterns)
+
+
+def sequence_positions() -> dict[str, int]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name, seq FROM sqlite_sequence")
+        else:
+            cursor.execute(
+                "SELECT sequencename, coalesce(last_value, 0) FROM pg_sequences "
+                "WHERE schemaname = 'public'"
+            )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dry_run_moves_sequences_only_where_the_readme_says():
+    """SQLite rolls its sequence table back with the dry run; PostgreSQL never rolls a sequence
+    back (documented in the README), which changes keys, never content."""
+    before = sequence_positions()
+    report = mentara_seed.seed(mode="light", now=NOW, dry_run=True)
+    assert sum(report.added.values()) > 0
+    after = sequence_positions()
+    if connection.vendor == "sqlite":
+        assert after == before
+    else:
+        assert after != before
