@@ -256,6 +256,12 @@ def test_postgres_a_lost_connection_is_one_line(tmp_path):
         assert store_rows(directory, url)["items"] == []
 
 
+def seed_store(
+    directory: Path, url: str, mode: str, **extra: Any
+) -> subprocess.CompletedProcess[str]:
+    return run_store(directory, url, *STORE_RUN, "--mode", mode, "-v", "0", **extra)
+
+
 def store_fault(directory: Path, url: str, mode: str = "light", **extra: Any) -> str:
     result = run_store(directory, url, *STORE_RUN, "--mode", mode, **extra)
     return one_line(result)
@@ -441,14 +447,10 @@ def test_mixed_case_and_reserved_table_names_on_every_writer(tmp_path):
     with store_databases(tmp_path, len(writers)) as (directory, urls):
         contents = []
         for url, options in zip(urls, writers, strict=True):
-            result = run_store(
+            result = seed_store(
                 directory,
                 url,
-                *STORE_RUN,
-                "--mode",
                 "medium",
-                "-v",
-                "0",
                 STORE_ORDERS="60",
                 STORE_MENTARA_SEED=options,
             )
@@ -572,14 +574,10 @@ def test_postgres_a_bulk_load_never_waits_behind_an_idle_transaction(tmp_path):
             reader = threading.Thread(target=read_meanwhile)
             reader.start()
             try:
-                result = run_store(
+                result = seed_store(
                     directory,
                     url,
-                    *STORE_RUN,
-                    "--mode",
                     "medium",
-                    "-v",
-                    "0",
                     STORE_ORDERS="200",
                     STORE_MENTARA_SEED={"LOCK_TIMEOUT_MS": 300},
                 )
@@ -673,9 +671,7 @@ def test_postgres_a_bulk_load_leaves_pg_dump_schema_only_exactly_as_it_was(tmp_p
             ):
                 assert text in before, text
 
-            result = run_store(
-                directory, url, *STORE_RUN, "--mode", "medium", "-v", "0", STORE_ORDERS="500"
-            )
+            result = seed_store(directory, url, "medium", STORE_ORDERS="500")
             assert result.returncode == 0, result.stderr
             assert len(store_rows(directory, url)["items"]) == 1000
             # The loads really dropped and rebuilt the indexes (new objects, same schema).

@@ -110,7 +110,6 @@ class OrderSeeder(Seeder):
 """
 
 SETTINGS = """
-import contextlib
 import json
 import os
 
@@ -122,6 +121,30 @@ USE_TZ = True
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "store", "mentara_seed"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MENTARA_SEED = json.loads(os.environ.get("STORE_MENTARA_SEED", "{}"))
+
+# The crash suite: log every statement, and SIGKILL this process just before the N-th one.
+_KILL_AT = int(os.environ.get("STORE_KILL_AT_STATEMENT", "0"))
+_LOG = os.environ.get("STORE_STATEMENT_LOG")
+if _KILL_AT or _LOG:
+    import signal
+
+    from django.db.backends.signals import connection_created
+
+    _seen = [0]
+
+    def _count(execute, sql, params, many, context):
+        _seen[0] += 1
+        if _LOG:
+            with open(_LOG, "a") as log:
+                log.write(" ".join(sql.split())[:80] + "\\n")
+        if _seen[0] == _KILL_AT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return execute(sql, params, many, context)
+
+    def _install(sender, connection, **kwargs):
+        connection.execute_wrappers.insert(0, _count)
+
+    connection_created.connect(_install, weak=False)
 """
 
 
