@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .auditing import AuditContext, Gap
+    from .distributions import Distribution, LongTail, Uniform
     from .exceptions import (
         AlreadyRegistered,
         ConfigurationError,
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AuditContext": "auditing",
     "Gap": "auditing",
+    "Distribution": "distributions",
+    "LongTail": "distributions",
+    "Uniform": "distributions",
     "AlreadyRegistered": "exceptions",
     "ConfigurationError": "exceptions",
     "DatabaseNotReady": "exceptions",
@@ -60,9 +64,11 @@ __all__ = [
     "AuditContext",
     "ConfigurationError",
     "DatabaseNotReady",
+    "Distribution",
     "FillContext",
     "Gap",
     "Levels",
+    "LongTail",
     "NotRegistered",
     "Requirement",
     "RunFailed",
@@ -70,6 +76,7 @@ __all__ = [
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "Uniform",
     "audit",
     "register",
     "seed",
