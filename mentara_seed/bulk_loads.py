@@ -139,10 +139,9 @@ class PostgresBulkLoads(BulkLoads):
             [f"{timeout}ms"],
         )
         previous = cursor.fetchone()[0]
-        try:
-            yield
-        finally:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+        yield
+        # Only after success: a failure rolls the savepoint, and this setting with it, back.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
     def _begin(self, table: str, rows: int) -> bool:
         quote = connections[self.using].ops.quote_name
