@@ -295,10 +295,13 @@ def test_postgres_read_only_default_and_select_only_role_are_one_line(tmp_path):
             admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
         role = f"{name}_reader"
         with admin_connection(name) as admin:
-            admin.execute(f'CREATE ROLE "{role}" LOGIN')
+            # The same password as the suite's role, in case the server asks for one.
+            password = connection.settings_dict.get("PASSWORD") or ""
+            admin.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
             admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
         try:
-            reader_url = url.replace("://postgres", f"://{role}", 1)
+            user = connection.settings_dict.get("USER") or "postgres"
+            reader_url = url.replace(f"://{user}", f"://{role}", 1)
             line = store_fault(directory, reader_url)
             assert "permission denied" in line, line
         finally:
