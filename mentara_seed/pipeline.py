@@ -13,10 +13,10 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from .auditing import AuditContext, Step, audit_step, audit_steps, count_totals
 from .conf import (
+    parse_iso_datetime,
     parsed_overrides,
     seed_settings,
     validate_mode,
@@ -29,6 +29,7 @@ from .locking import run_lock
 from .plan import build_steps
 from .registry import SeedRegistry, site
 from .report import DatabaseInfo, SeedReport, StepResult
+from .validation import validate_registry
 
 #: Later steps can change what earlier ones see (a new member needs posts); a further pass
 #: picks that up. Two suffice for the shipped seeders; the cap stops a seeder that never converges.
@@ -75,13 +76,10 @@ def _options(
     scale = validate_positive_int("scale", scale if scale is not None else seed_settings.scale)
     seed = validate_seed(seed if seed is not None else seed_settings.seed)
     if isinstance(now, str):
-        text = now
         try:
-            now = parse_datetime(text.removesuffix("Z") + "+00:00" if text.endswith("Z") else text)
-        except ValueError:
-            now = None
-        if now is None:
-            raise ConfigurationError(f"now must be an ISO-8601 date-time, got {text!r}")
+            now = parse_iso_datetime(now)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"now: {exc}") from None
     now = now if now is not None else timezone.now()
     if not isinstance(now, datetime):
         raise ConfigurationError(f"now must be a datetime, got {now!r}")
@@ -103,6 +101,7 @@ def prepare(
     """Validate everything, touching nothing; raise ``SeedingError`` on the first problem."""
     mode, scale, seed, now = _options(mode, scale, seed, now)
     batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
+    validate_registry(registry)
     steps = build_steps(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
@@ -238,7 +237,7 @@ def _fill_and_verify(
     report.remaining = remaining
     report.reasons = dict(ctx.shortfalls)
     report.added = dict(sorted(ctx.added.items()))
-    report.counts = count_totals(registry, actx.using)
+    report.counts = count_totals(registry, actx.using, written=report.added)
 
 
 @contextlib.contextmanager
@@ -283,11 +282,10 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
         if not gaps:
             return None
         try:
-            if step.is_population:
+            if step.requirement is None:
                 ctx.begin_step(step, ordinal_start=gaps[0].current)
                 step.seeder.create(ctx, gaps[0].missing)
             else:
-                assert step.requirement is not None
                 ctx.begin_step(step)
                 step.seeder.fill(step.requirement, ctx, gaps)
             ctx.flush()

@@ -45,14 +45,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _options(request: pytest.FixtureRequest, *, use_marker: bool) -> dict[str, Any]:
-    from django.utils.dateparse import parse_datetime
     from django.utils.timezone import now
+
+    from .conf import parse_iso_datetime
+    from .exceptions import ConfigurationError
 
     config = request.config
     text = config.getini("mentara_seed_now")
-    reference: datetime | None = parse_datetime(text) if text else None
-    if text and reference is None:
-        raise pytest.UsageError(f"mentara_seed_now: not an ISO-8601 date-time: {text!r}")
+    try:
+        reference = parse_iso_datetime(text) if text else None
+    except ConfigurationError as exc:
+        raise pytest.UsageError(f"mentara_seed_now: {exc}") from None
     options: dict[str, Any] = {
         "mode": config.getini("mentara_seed_mode"),
         "seed": int(config.getini("mentara_seed_seed")),

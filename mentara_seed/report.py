@@ -95,6 +95,23 @@ def _yes(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _gaps_summary(gaps: list[Gap]) -> str:
+    """ "2 populations below their minimum and 5 entities needing more data": a population
+    is a model short of entities, not an entity."""
+    populations = {g.step.seeder.label for g in gaps if g.step.is_population}
+    entities = {(g.step.seeder.label, g.pk) for g in gaps if not g.step.is_population}
+    parts = []
+    if populations:
+        parts.append(plural(len(populations), "population", "populations") + " below the minimum")
+    if entities:
+        parts.append(plural(len(entities), "entity", "entities") + " needing more data")
+    return " and ".join(parts)
+
+
 def _gap_lines(gaps: list[Gap], indent: str) -> list[str]:
     lines: list[str] = []
     by_step: OrderedDict[str, list[Gap]] = OrderedDict()
@@ -103,11 +120,11 @@ def _gap_lines(gaps: list[Gap], indent: str) -> list[str]:
     for step_id, step_gaps in by_step.items():
         needed = sum(g.missing for g in step_gaps)
         over = sum(1 for g in step_gaps if g.over_maximum)
-        text = f"{indent}- {step_id}: {needed} items needed"
+        text = f"{indent}- {step_id}: {plural(needed, 'item', 'items')} needed"
         if step_gaps[0].step.is_population:
             text += f" (population {step_gaps[0].current}/{step_gaps[0].required})"
         else:
-            text += f" across {len(step_gaps)} entities"
+            text += f" across {plural(len(step_gaps), 'entity', 'entities')}"
         if over:
             text += f", {over} above the maximum"
         lines.append(text)
@@ -156,8 +173,7 @@ def render_text(
     lines.append("")
     lines.append("Step 2: Identifying data gaps...")
     if report.gaps:
-        entities = {(g.step.seeder.label, g.pk) for g in report.gaps}
-        lines.append(f"  Found {len(entities)} entities needing more data:")
+        lines.append(f"  Found {_gaps_summary(report.gaps)}:")
         lines.extend(_gap_lines(report.gaps, "    "))
         lines.extend(_entity_lines(report.gaps, "    ", entity_cap))
     else:
@@ -176,14 +192,16 @@ def render_text(
         for result in report.steps:
             added = ", ".join(f"{n} {label}" for label, n in result.added.items())
             target = (
-                "" if result.step_id.endswith(".population") else f" ({result.entities} entities)"
+                ""
+                if result.step_id.endswith(".population")
+                else f" ({plural(result.entities, 'entity', 'entities')})"
             )
             timing = f" in {result.seconds:.2f}s" if verbosity >= 3 else ""
             lines.append(f"  {result.step_id}{target}: {verb.lower()} {added}{timing}")
         lines.append("")
         lines.append("Step 4: Verifying requirements...")
         if report.remaining:
-            lines.append(f"  {len(report.remaining)} gaps remain:")
+            lines.append(f"  {plural(len(report.remaining), 'gap remains', 'gaps remain')}:")
             shown = report.remaining[:remaining_cap]
             for gap in shown:
                 lines.append(
@@ -193,7 +211,7 @@ def render_text(
             if len(report.remaining) > len(shown):
                 lines.append(f"    ... and {len(report.remaining) - len(shown)} more")
         else:
-            lines.append("  All minimum requirements satisfied!")
+            lines.append("  No gaps remain.")
     lines.append("")
     lines.append("SEEDING REPORT")
     lines.append("==============")
