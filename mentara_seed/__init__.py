@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         DatabaseNotReady,
         NotRegistered,
         SeedingError,
+        StrictFailure,
     )
     from .fill import FillContext
     from .pipeline import audit, seed_database
@@ -39,6 +40,7 @@ _EXPORTS = {
     "DatabaseNotReady": "exceptions",
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
+    "StrictFailure": "exceptions",
     "FillContext": "fill",
     "audit": "pipeline",
     "seed_database": "pipeline",
@@ -65,6 +67,7 @@ __all__ = [
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "StrictFailure",
     "audit",
     "register",
     "seed",

@@ -23,12 +23,12 @@ from .conf import (
     validate_positive_int,
     validate_seed,
 )
-from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused
+from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
 from .fill import FillContext
 from .locking import run_lock
 from .plan import build_steps
 from .registry import SeedRegistry, site
-from .report import DatabaseInfo, SeedReport, StepResult
+from .report import DatabaseInfo, SeedReport, StepResult, step_warnings
 from .validation import validate_registry
 
 #: Later steps can change what earlier ones see (a new member needs posts); a further pass
@@ -147,6 +147,7 @@ def seed_database(
     allow_production: bool = False,
     progress: ProgressCallback | None = None,
     announce: AnnounceCallback | None = None,
+    strict: bool = False,
 ) -> SeedReport:
     """Audit, fill exactly what is missing, verify; see the README for the guarantees.
 
@@ -154,6 +155,9 @@ def seed_database(
     unmigrated database, or, when DEBUG is off, unless ``allow_production`` (or
     ``MENTARA_SEED["ALLOW_PRODUCTION"]``) says writing is intended. ``announce`` is called with
     the target database before the first write; ``progress`` before each fill step.
+    With ``strict``, a run whose report has warnings (a step that left gaps it was asked to fill
+    after its own pass) raises ``StrictFailure``, which carries the report; what was written
+    stays.
     """
     started = time.perf_counter()
     steps, ctx, batch_size = prepare(
@@ -198,6 +202,8 @@ def seed_database(
             report.counts = dict(report.counts_before)
             report.remaining = list(report.gaps)
     report.duration_s = time.perf_counter() - started
+    if strict and report.warnings:
+        raise StrictFailure(report)
     return report
 
 
@@ -235,6 +241,7 @@ def _fill_and_verify(
             if sum(ctx.added.values()) == added_before:
                 break
     report.remaining = remaining
+    report.warnings = step_warnings(report.steps)
     report.reasons = dict(ctx.shortfalls)
     report.added = dict(sorted(ctx.added.items()))
     report.counts = count_totals(registry, actx.using, written=report.added)
@@ -295,9 +302,24 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
     if not ctx.step_added:
         return None
     _refresh_statistics(actx.using, ctx.step_added)
+    # A seeder that adds too little per call is hidden by the further passes; one more audit of
+    # this step (one query) catches it while the step is still the one to blame.
+    asked = {gap.pk for gap in gaps}
+    short = [
+        gap
+        for gap in audit_step(step, actx)
+        if gap.missing and gap.pk in asked and (step.id, gap.pk) not in ctx.shortfalls
+    ]
     return StepResult(
         step_id=step.id,
         entities=len(gaps),
         added=dict(ctx.step_added),
         seconds=time.perf_counter() - started,
+        short_entities=len(short),
+        short_rows=sum(gap.missing for gap in short),
+        fill_method=_fill_method_name(step),
     )
+
+
+def _fill_method_name(step: Step) -> str:
+    return "create" if step.requirement is None else step.requirement.fill_method

@@ -32,6 +32,33 @@ class StepResult:
     entities: int
     added: dict[str, int]
     seconds: float = 0.0
+    #: Entities (a population: 1) the step was asked to fill that still lacked rows after the
+    #: step's own pass, and how many rows they lacked.
+    short_entities: int = 0
+    short_rows: int = 0
+    fill_method: str = ""
+
+
+def step_warnings(results: list[StepResult]) -> list[str]:
+    """One warning per step that left gaps it was asked to fill after its own pass (its first
+    such pass): the seeder adds too little per call, even if later passes made up for it."""
+    warnings: dict[str, str] = {}
+    for result in results:
+        if not result.short_entities or result.step_id in warnings:
+            continue
+        if result.step_id.endswith(".population"):
+            what = f"the population still lacked {plural(result.short_rows, 'row', 'rows')}"
+        else:
+            what = (
+                f"{plural(result.short_entities, 'entity', 'entities')} of the "
+                f"{result.entities} it was asked to fill still lacked "
+                f"{plural(result.short_rows, 'row', 'rows')}"
+            )
+        warnings[result.step_id] = (
+            f"{result.step_id}: after the step's own pass {what}; "
+            f"{result.fill_method}() adds too little per call"
+        )
+    return list(warnings.values())
 
 
 @dataclass
@@ -52,6 +79,7 @@ class SeedReport:
     reasons: dict[tuple[str, Any], str] = field(default_factory=dict)
     added: dict[str, int] = field(default_factory=dict)
     steps: list[StepResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 
     @property
@@ -84,6 +112,7 @@ class SeedReport:
             "gaps": [gap.as_dict() for gap in self.gaps],
             "remaining_gaps": [] if self.audit_only else remaining,
             "added": dict(self.added),
+            "warnings": list(self.warnings),
             "duration_s": round(self.duration_s, 3),
         }
 
@@ -187,8 +216,10 @@ def render_text(
         lines.append(
             "Step 3: Filling data gaps..." + (" (dry run, rolled back)" if report.dry_run else "")
         )
-        if not report.steps:
-            lines.append("  Nothing to add.")
+        if not report.steps and not any(gap.missing for gap in report.gaps):
+            lines.append("  Nothing to add: the rows counted in Step 1 already meet every minimum.")
+        elif not report.steps:
+            lines.append("  Nothing was added.")
         for result in report.steps:
             added = ", ".join(f"{n} {label}" for label, n in result.added.items())
             target = (
@@ -212,6 +243,10 @@ def render_text(
                 lines.append(f"    ... and {len(report.remaining) - len(shown)} more")
         else:
             lines.append("  No gaps remain.")
+    if report.warnings:
+        lines.append("")
+        lines.append(f"{plural(len(report.warnings), 'Warning', 'Warnings')}:")
+        lines.extend(f"  - {warning}" for warning in report.warnings)
     lines.append("")
     lines.append("SEEDING REPORT")
     lines.append("==============")

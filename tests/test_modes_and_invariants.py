@@ -226,7 +226,7 @@ def assert_empty_database() -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_mode_from_empty_database_meets_design_table(mode: str) -> None:
     assert_empty_database()
-    report = mentara_seed.seed(mode=mode, seed=SEED, now=NOW)
+    report = mentara_seed.seed(mode=mode, seed=SEED, now=NOW, strict=True)
     assert report.satisfied, report.as_dict()["gaps"]
     assert not [gap for gap in report.remaining if gap.missing], report.remaining
     assert sum(report.added.values()) > 0
@@ -236,7 +236,7 @@ def test_mode_from_empty_database_meets_design_table(mode: str) -> None:
 @pytest.mark.django_db
 def test_shortfall_queries_notice_a_missing_row() -> None:
     """The independent counting can fail: remove one row and the right requirement reports it."""
-    mentara_seed.seed(mode="light", seed=SEED, now=NOW)
+    mentara_seed.seed(mode="light", seed=SEED, now=NOW, strict=True)
     assert shortfalls("light") == {}
     # A therapist with exactly the minimum of weekdays loses one.
     therapist = (
@@ -550,7 +550,7 @@ def medium_run(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
     and rolled back afterwards (each test runs in a savepoint inside this transaction)."""
     with django_db_blocker.unblock(), transaction.atomic():
         assert_empty_database()
-        report = mentara_seed.seed(mode="medium", seed=SEED, now=NOW)
+        report = mentara_seed.seed(mode="medium", seed=SEED, now=NOW, strict=True)
         assert report.satisfied, report.as_dict()["gaps"]
         yield report
         transaction.set_rollback(True)

@@ -5,7 +5,7 @@ and no traceback (docs/reference.md, "System checks")."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -16,7 +16,6 @@ from django.db.models import Q
 
 import mentara_seed
 from mentara_seed import ConfigurationError, FillContext, Gap, Requirement, Seeder
-from mentara_seed.registry import site
 from mentara_seed.validation import CHECK_IDS, resolve_path
 from tests.conftest import NOW, table_dump
 from tests.testapp.models import Author, Book
@@ -103,20 +102,6 @@ MISTAKES = [
         id="window-without-recent",
     ),
 ]
-
-
-@pytest.fixture
-def register_on_site() -> Iterator[Any]:
-    """Registers a seeder class on the global registry, as a project's seeding.py would."""
-    registered = []
-
-    def register(model: Any, seeder_class: type[Seeder]) -> None:
-        site.register(model, seeder_class)
-        registered.append(model)
-
-    yield register
-    for model in registered:
-        site.unregister(model)
 
 
 def mistaken(attributes: dict[str, Any]) -> type[Seeder]:
