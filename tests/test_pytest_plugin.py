@@ -111,7 +111,8 @@ def test_a_reference_time_without_a_zone_is_refused(pytester: pytest.Pytester, m
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
     pytester.makeini(
-        "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\nmentara_seed_now = 2026-01-15T12:00:00\n"
+        "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\n"
+        "mentara_seed_now = 2026-01-15T12:00:00\n"
     )
     pytester.makepyfile(test_user_suite="def test_feed(seeded_db):\n    pass\n")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--create-db", "-q")
