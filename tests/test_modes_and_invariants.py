@@ -1,7 +1,7 @@
-"""Every mode stocks an empty database to DESIGN.md's table, and the data makes sense.
+"""Every mode stocks an empty database to docs/design.md's table, and the data makes sense.
 
-The counts are checked independently of the engine: DESIGN.md's requirement table is written out
-below as plain data and every requirement is one ORM query that looks for an entity below its
+The counts are checked independently of the engine: docs/design.md's requirement table is written
+out below as plain data and every requirement is one ORM query that looks for an entity below its
 minimum. The invariants of "The data must make sense" are each a query for violating rows, run
 against one medium dataset seeded once for the class; ``test_invariant_query_catches_violation``
 then breaks the data in one place per invariant and checks that the query notices, so no
@@ -50,7 +50,7 @@ COMPLETED = Meeting.Status.COMPLETED
 SCHEDULED = Meeting.Status.SCHEDULED
 CANCELLED = Meeting.Status.CANCELLED
 
-# DESIGN.md, "Requirements by mode", copied as data: (light, medium, heavy).
+# docs/design.md, "Requirements by mode", copied as data: (light, medium, heavy).
 POPULATION = {
     "clients": (8, 20, 200),
     "therapists": (2, 5, 25),
