@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .auditing import AuditContext, Gap
+    from .distributions import Distribution, LongTail, Uniform
     from .exceptions import (
         AlreadyRegistered,
         ConfigurationError,
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AuditContext": "auditing",
     "Gap": "auditing",
+    "Distribution": "distributions",
+    "LongTail": "distributions",
+    "Uniform": "distributions",
     "AlreadyRegistered": "exceptions",
     "ConfigurationError": "exceptions",
     "DatabaseNotReady": "exceptions",
@@ -58,9 +62,11 @@ __all__ = [
     "AuditContext",
     "ConfigurationError",
     "DatabaseNotReady",
+    "Distribution",
     "FillContext",
     "Gap",
     "Levels",
+    "LongTail",
     "NotRegistered",
     "Requirement",
     "SeedRegistry",
@@ -68,6 +74,7 @@ __all__ = [
     "Seeder",
     "SeedingError",
     "StrictFailure",
+    "Uniform",
     "audit",
     "register",
     "seed",
