@@ -62,14 +62,19 @@ def _inner_database_url() -> str | None:
     return f"postgres://{user}{password}@{host}:{port}/mentara_seed_plugin"
 
 
-@pytest.mark.django_db
-def test_seeded_fixtures_in_a_users_suite(pytester: pytest.Pytester, monkeypatch) -> None:
+def use_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inner run imports this repository's settings and uses a database of its own."""
     monkeypatch.setenv("PYTHONPATH", f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     url = _inner_database_url()
     if url:
         monkeypatch.setenv("DATABASE_URL", url)
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+@pytest.mark.django_db
+def test_seeded_fixtures_in_a_users_suite(pytester: pytest.Pytester, monkeypatch) -> None:
+    use_this_repository(monkeypatch)
     pytester.makeini(
         "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\nmentara_seed_mode = light\n"
         "mentara_seed_now = 2026-01-15T12:00:00+00:00\n"
@@ -104,12 +109,7 @@ def test_without_pytest_django_a_seeded_fixture_fails_in_one_line(pytester: pyte
 @pytest.mark.django_db
 def test_a_reference_time_without_a_zone_is_refused(pytester: pytest.Pytester, monkeypatch):
     """The ini option goes through the same parser as --now, time-zone check included."""
-    monkeypatch.setenv("PYTHONPATH", f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    url = _inner_database_url()
-    if url:
-        monkeypatch.setenv("DATABASE_URL", url)
-    else:
-        monkeypatch.delenv("DATABASE_URL", raising=False)
+    use_this_repository(monkeypatch)
     pytester.makeini(
         "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\n"
         "mentara_seed_now = 2026-01-15T12:00:00\n"
