@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.checks import run_checks
@@ -109,9 +110,12 @@ def mistaken(attributes: dict[str, Any]) -> type[Seeder]:
 
 
 def manage_py(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """manage.py as the shell runs it (system checks included), in this process."""
+    """manage.py as the shell runs it (system checks included), in this process. The command
+    closes every connection when it ends, as a process about to exit would; the test's own
+    connection (and its transaction) must stay open, so that is left out."""
     try:
-        ManagementUtility(["manage.py", *argv]).execute()
+        with mock.patch("django.core.management.base.connections.close_all"):
+            ManagementUtility(["manage.py", *argv]).execute()
         code = 0
     except SystemExit as exc:
         code = int(exc.code or 0)
