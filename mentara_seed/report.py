@@ -257,7 +257,8 @@ def render_text(
         lines.append("Items that would be added:" if report.dry_run else "Items added:")
         if report.added:
             for label, n in report.added.items():
-                lines.append(f"  - {label}: {n}")
+                # Every model written has its total here: counts covers every key of added.
+                lines.append(f"  - {label}: {n} (now {report.counts.get(label, n)})")
         else:
             lines.append("  (none)")
     lines.append("")

@@ -165,8 +165,8 @@ def test_the_wheel_installs_alone_and_seeds_the_readme_example(wheel: Path, tmp_
 
     assert seeded.returncode == 0, seeded.stderr
     assert "Satisfied: Yes" in seeded.stdout
-    assert "  - library.Author: 2\n" in seeded.stdout
-    assert "  - library.Book: 2\n" in seeded.stdout
+    assert "  - library.Author: 2 (now 2)\n" in seeded.stdout
+    assert "  - library.Book: 2 (now 2)\n" in seeded.stdout
     again = run(
         [str(python), "manage.py", "seed_audit", "--check", "--mode", "light"], cwd=project, env=env
     )

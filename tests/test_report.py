@@ -163,6 +163,9 @@ def test_counts_cover_every_model_the_run_wrote(run_command):
     assert set(report.added) <= set(report.counts)
     assert report.as_dict()["counts"]["mentara.User_groups"] == 1
     assert report.counts["auth.Group"] == 1
+    text = mentara_seed.report.render_text(report)
+    assert "  - mentara.User_groups: 1 (now 1)\n" in text
+    assert "  - auth.Group: 1 (now 1)\n" in text
 
 
 def test_counts_cover_the_mentara_demo(run_command):
