@@ -119,3 +119,27 @@ def test_a_reference_time_without_a_zone_is_refused(pytester: pytest.Pytester, m
 
     result.assert_outcomes(errors=1)
     assert "mentara_seed_now: '2026-01-15T12:00:00' has no time zone" in result.stdout.str()
+
+
+@pytest.mark.django_db
+def test_strict_fails_the_fixtures_on_a_warning(pytester: pytest.Pytester, monkeypatch):
+    """mentara_seed_strict = true: a seeder that adds too little per call fails the fixture."""
+    use_this_repository(monkeypatch)
+    pytester.makeini(
+        "[pytest]\nDJANGO_SETTINGS_MODULE = tests.settings\nmentara_seed_strict = true\n"
+        "mentara_seed_now = 2026-01-15T12:00:00+00:00\n"
+    )
+    pytester.makeconftest(
+        "from mentara_seed.registry import site\n"
+        "from tests.test_report import OneBookPerCallSeeder\n"
+        "from tests.testapp.models import Author\n\n"
+        "def pytest_configure(config):\n"
+        "    import django\n"
+        "    django.setup()\n"
+        "    site.register(Author, OneBookPerCallSeeder)\n"
+    )
+    pytester.makepyfile(test_user_suite="def test_feed(seeded_db):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--create-db", "-q")
+
+    result.assert_outcomes(errors=1)
+    assert "strict: 1 warning: testapp.Author.books" in result.stdout.str()
