@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -14,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from .auditing import AuditContext, Step, audit_step, audit_steps, count_totals
+from .auditing import AuditContext, Gap, Step, audit_step, audit_steps, count_totals
 from .conf import (
     parse_iso_datetime,
     parsed_overrides,
@@ -231,13 +234,15 @@ def _fill_and_verify(
             if not any(gap.missing for gap in remaining):
                 break
             added_before = sum(ctx.added.values())
+            this_pass: list[StepResult] = []
             for index, step in enumerate(steps):
                 if progress:
                     progress(step, index, len(steps))
                 result = _apply_step(step, actx, ctx)
                 if result:
-                    report.steps.append(result)
+                    this_pass.append(result)
             remaining = audit_steps(steps, actx)
+            report.steps.extend(_with_shortfalls(this_pass, remaining, ctx.shortfalls))
             if sum(ctx.added.values()) == added_before:
                 break
     report.remaining = remaining
@@ -302,24 +307,36 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
     if not ctx.step_added:
         return None
     _refresh_statistics(actx.using, ctx.step_added)
-    # A seeder that adds too little per call is hidden by the further passes; one more audit of
-    # this step (one query) catches it while the step is still the one to blame.
-    asked = {gap.pk for gap in gaps}
-    short = [
-        gap
-        for gap in audit_step(step, actx)
-        if gap.missing and gap.pk in asked and (step.id, gap.pk) not in ctx.shortfalls
-    ]
     return StepResult(
         step_id=step.id,
         entities=len(gaps),
         added=dict(ctx.step_added),
         seconds=time.perf_counter() - started,
-        short_entities=len(short),
-        short_rows=sum(gap.missing for gap in short),
-        fill_method=_fill_method_name(step),
+        fill_method="create" if step.requirement is None else step.requirement.fill_method,
+        asked=frozenset(gap.pk for gap in gaps),
     )
 
 
-def _fill_method_name(step: Step) -> str:
-    return "create" if step.requirement is None else step.requirement.fill_method
+def _with_shortfalls(
+    results: list[StepResult], remaining: list[Gap], explained: dict[tuple[str, Any], str]
+) -> list[StepResult]:
+    """The pass's step results with the entities each step was asked to fill that still lack
+    rows at the end of the pass. Counts never go down within a run, so an entity short now was
+    short right after its step: that step's seeder added too little per call, which the further
+    passes would otherwise hide. Gaps the seeder explained (``ctx.shortfall``) are not its fault.
+    Read from the pass's verify audit, so it costs no query."""
+    short: dict[str, list[Gap]] = defaultdict(list)
+    for gap in remaining:
+        if gap.missing and (gap.step.id, gap.pk) not in explained:
+            short[gap.step.id].append(gap)
+    marked = []
+    for result in results:
+        left = [gap for gap in short.get(result.step_id, ()) if gap.pk in result.asked]
+        marked.append(
+            dataclasses.replace(
+                result,
+                short_entities=len(left),
+                short_rows=sum(gap.missing for gap in left),
+            )
+        )
+    return marked

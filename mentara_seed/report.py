@@ -37,6 +37,8 @@ class StepResult:
     short_entities: int = 0
     short_rows: int = 0
     fill_method: str = ""
+    #: The primary keys of the entities the step was asked to fill (None for a population).
+    asked: frozenset[Any] = field(default=frozenset(), repr=False)
 
 
 def step_warnings(results: list[StepResult]) -> list[str]:
