@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         DatabaseNotReady,
         NotRegistered,
         SeedingError,
+        StrictFailure,
     )
     from .failures import RunFailed
     from .fill import FillContext
@@ -46,6 +47,7 @@ _EXPORTS = {
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
     "RunFailed": "failures",
+    "StrictFailure": "exceptions",
     "FillContext": "fill",
     "seeded_password": "passwords",
     "audit": "pipeline",
@@ -76,6 +78,7 @@ __all__ = [
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "StrictFailure",
     "Uniform",
     "audit",
     "register",
