@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .auditing import AuditContext, Gap
+    from .distributions import Distribution, LongTail, Uniform
     from .exceptions import (
         AlreadyRegistered,
         ConfigurationError,
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AuditContext": "auditing",
     "Gap": "auditing",
+    "Distribution": "distributions",
+    "LongTail": "distributions",
+    "Uniform": "distributions",
     "AlreadyRegistered": "exceptions",
     "ConfigurationError": "exceptions",
     "DatabaseNotReady": "exceptions",
@@ -56,15 +60,18 @@ __all__ = [
     "AuditContext",
     "ConfigurationError",
     "DatabaseNotReady",
+    "Distribution",
     "FillContext",
     "Gap",
     "Levels",
+    "LongTail",
     "NotRegistered",
     "Requirement",
     "SeedRegistry",
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "Uniform",
     "audit",
     "register",
     "seed",
