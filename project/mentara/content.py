@@ -354,6 +354,18 @@ COMMENT_REACTIONS = (
     "I hear you.",
     "What a lovely update.",
     "Thanks for the reminder.",
+    "Oof, this one hit home.",
+    "Love this for you.",
+    "Thank you, I needed to read this.",
+    "This is brave to share.",
+    "Big hugs.",
+    "You put into words what I could not.",
+    "Honestly, same.",
+    "So relatable.",
+    "Good for you!",
+    "This gives me hope.",
+    "Ugh, I am sorry it has been so hard.",
+    "Such a good point.",
 )
 COMMENT_THOUGHTS = (
     "Have you tried box breathing? Four counts in, hold, out, hold.",
@@ -408,6 +420,18 @@ COMMENT_ENDINGS = (
     "Sending strength.",
     "Proud of this community.",
     "Be kind to yourself tonight.",
+    "How are you feeling about it now?",
+    "Did anything else help?",
+    "What does your therapist think?",
+    "Has it got easier over time?",
+    "Do you have someone you can lean on this week?",
+    "Want to swap tips?",
+    "How long did it take you to notice?",
+    "Is it better on weekends?",
+    "Have you tried writing it down?",
+    "What would make tomorrow a little easier?",
+    "Do you mind if I try your approach?",
+    "Was it hard to get started?",
 )
 THERAPIST_COMMENT_ADDITIONS = (
     "A gentle reminder that this community is not a substitute for professional care.",
@@ -423,9 +447,29 @@ THERAPIST_COMMENT_ADDITIONS = (
 )
 
 
+TITLE_PREFIXES = (
+    "",
+    "",
+    "",
+    "",
+    "Honest question: ",
+    "Long post, sorry. ",
+    "Need advice: ",
+    "Newbie here. ",
+    "Late-night thoughts: ",
+    "Checking in. ",
+    "Not sure where else to ask. ",
+    "TW: low mood. ",
+    "Vent: ",
+    "Update: ",
+    "A bit of hope: ",
+    "Advice welcome: ",
+)
+
+
 def post_title(rng: random.Random) -> str:
     template = rng.choice(TITLE_TEMPLATES)
-    return template.format(
+    return rng.choice(TITLE_PREFIXES) + template.format(
         struggle=rng.choice(STRUGGLES),
         context=rng.choice(CONTEXTS),
         win=rng.choice(WINS),
@@ -717,6 +761,12 @@ THERAPIST_ACKS = (
     "I appreciate you telling me.",
     "That is a big step.",
     "It makes sense that it felt hard.",
+    "Thanks for checking in.",
+    "I hear how draining this week has been.",
+    "That's really useful to notice.",
+    "I'm sorry the night was so rough.",
+    "Well done for sticking with it.",
+    "Thank you for being honest about that.",
 )
 THERAPIST_FOLLOWUPS = (
     "How are you feeling right now?",
@@ -734,6 +784,13 @@ THERAPIST_FOLLOWUPS = (
     "A short walk or a few slow breaths can help in the moment.",
     "If things feel unsafe at any point, please use the crisis line we discussed.",
     "We'll review the sleep diary together.",
+    "How did your body feel when it happened?",
+    "What was going through your mind just before?",
+    "Could you try the thought record on that moment?",
+    "Let's keep an eye on how often it comes up.",
+    "It might help to plan something small for the evening.",
+    "Try the five-minute rule and see what happens.",
+    "We can look at the pattern together on Thursday.",
 )
 THERAPIST_ENCOURAGEMENT = (
     "",
@@ -791,6 +848,13 @@ PEER_REACTIONS = (
     "Sending good vibes your way.",
     "Honestly just knowing someone gets it helps.",
     "I will try to come to the next meetup.",
+    "Oh no, that sounds like a lot.",
+    "Yay, go you!",
+    "Thank you for thinking of me.",
+    "Ahh, I love that.",
+    "Oh, I get that completely.",
+    "Sorry I was slow to reply.",
+    "Thanks, it is good to hear from you.",
 )
 PEER_SHARES = (
     "I slept a bit better after journaling last night.",
@@ -821,6 +885,18 @@ PEER_SHARES = (
     "I had a panic wave at the shops but rode it out.",
     "I am taking it one day at a time this week.",
     "The anniversary is next week so I am planning something gentle.",
+    "I tried the cold water trick and it actually helped.",
+    "I had coffee with a friend and did not cancel.",
+    "My therapist gave me a sleep diary to fill in.",
+    "I spent the morning in the garden, which helped.",
+    "I am back on the early walks again.",
+    "Work was quieter, so I could breathe a bit.",
+    "I said no to an extra shift and felt fine about it.",
+    "I cleaned my room, which felt like a big deal.",
+    "I listened to that podcast from the group thread.",
+    "The bad days are a bit further apart now.",
+    "I wrote a list of wins like someone suggested here.",
+    "I finally called my mum back.",
 )
 PEER_QUESTIONS = (
     "How are you doing today?",

@@ -6,7 +6,9 @@ Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -30,7 +32,7 @@ from django.db.models import (
     When,
 )
 
-from mentara_seed import FillContext, Gap, Levels, Requirement, Seeder, register
+from mentara_seed import FillContext, Gap, Levels, LongTail, Requirement, Seeder, register
 from mentara_seed.auditing import AuditContext
 from mentara_seed.rand import Rand
 
@@ -81,6 +83,23 @@ THERAPIST_COMMENTS = "mentara.Therapist.comments"
 THERAPIST_MEETINGS = "mentara.Therapist.meetings"
 THERAPIST_NOTES = "mentara.Therapist.session_notes"
 CONVERSATION_MESSAGES = "mentara.Conversation.messages"
+
+# People are not clones: most sit near the minimum, a few are far busier (a Pareto tail drawn
+# from each entity's key, cut at the cap). Medium shows the widest spread (up to ten times the
+# minimum); heavy caps are lower so a large build stays about twice the minimum's volume. A
+# membership cap stays within the communities of the mode's population. Communities of up to
+# forty members at medium recruit new clients once the twenty are all in: size differs.
+SPREAD = {
+    "client_memberships": LongTail(alpha=2.0, cap=Levels(2, 4, 6)),
+    "client_posts": LongTail(alpha=1.5, cap=Levels(8, 50, 60)),
+    "client_comments": LongTail(alpha=1.5, cap=Levels(20, 100, 120)),
+    "client_hearts": LongTail(alpha=1.5, cap=Levels(4, 30, 40)),
+    "client_meetings": LongTail(alpha=1.5, cap=Levels(3, 8, 16)),
+    "client_conversations": LongTail(alpha=2.5, cap=Levels(2, 4, 8)),
+    "conversation_messages": LongTail(alpha=2.0, cap=Levels(6, 10, 20)),
+    "therapist_clients": LongTail(alpha=1.5, cap=Levels(3, 5, 8)),
+    "community_members": LongTail(alpha=0.8, cap=Levels(12, 40, 60)),
+}
 
 
 @functools.cache
@@ -328,10 +347,31 @@ def content_traces(ctx: FillContext, by: str, keys: Any) -> dict[Any, dict[Any, 
     return traces
 
 
+def popular_first(rng: Rand, options: Sequence[Any], sizes: Sequence[int], count: int) -> list[Any]:
+    """``count`` distinct options, each drawn with odds in proportion to its size plus one:
+    people join where others already are, so big communities grow and small ones stay small."""
+    cumulative = list(itertools.accumulate(size + 1 for size in sizes))
+    picked: dict[Any, None] = {}
+    for _attempt in range(8 * count if options else 0):
+        if len(picked) == count:
+            return list(picked)
+        index = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+        picked[options[min(index, len(options) - 1)]] = None
+    rest = [option for option in options if option not in picked]
+    return [*picked, *rng.sample(rest, k=min(count - len(picked), len(rest)))]
+
+
 def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
     """Each user joins communities it is not in yet, as a member: first those where its posts,
-    comments or hearts outlived a membership deleted by hand, then others at random."""
+    comments or hearts outlived a membership deleted by hand, then others, busy ones likelier."""
     created = dict(ctx.objects(Community).order_by("slug").values_list("pk", "created_at"))
+    sizes = dict(
+        ctx.objects(Membership)
+        .values("community_id")
+        .annotate(n=Count("pk"))
+        .values_list("community_id", "n")
+        .order_by()
+    )
     rank = {pk: index for index, pk in enumerate(created)}
     keys = [g.pk for g in gaps]
     joined = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
@@ -343,7 +383,9 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
         rng = ctx.rng(gap.key, purpose)
         chosen = sorted(left, key=rank.__getitem__)[: gap.missing]
         free = [pk for pk in created if pk not in mine and pk not in left]
-        chosen += rng.sample(free, k=min(gap.missing - len(chosen), len(free)))
+        chosen += popular_first(
+            rng, free, [sizes.get(pk, 0) for pk in free], gap.missing - len(chosen)
+        )
         if len(chosen) < gap.missing:
             ctx.shortfall(gap, "not enough communities to join")
         for community_id in chosen:
@@ -568,21 +610,36 @@ class ClientSeeder(MemberSeeder):
             minimum=Levels(1, 1, 3),
             count="memberships",
             after=(COMMUNITY_MEMBERS,),
+            distribution=SPREAD["client_memberships"],
         ),
-        Requirement("posts", minimum=Levels(2, 5, 15), count="posts", after=(CLIENT_MEMBERSHIPS,)),
+        Requirement(
+            "posts",
+            minimum=Levels(2, 5, 15),
+            count="posts",
+            after=(CLIENT_MEMBERSHIPS,),
+            distribution=SPREAD["client_posts"],
+        ),
         Requirement(
             "comments",
             minimum=Levels(5, 10, 30),
             count="comments",
             after=(CLIENT_POSTS, THERAPIST_POSTS, COMMUNITY_POSTS),
+            distribution=SPREAD["client_comments"],
         ),
-        Requirement("hearts", minimum=Levels(1, 3, 10), count="hearts", after=(CLIENT_COMMENTS,)),
+        Requirement(
+            "hearts",
+            minimum=Levels(1, 3, 10),
+            count="hearts",
+            after=(CLIENT_COMMENTS,),
+            distribution=SPREAD["client_hearts"],
+        ),
         Requirement(
             "meetings",
             minimum=Levels(1, 3, 8),
             count="client_meetings",
             when=has_active_therapist,
             after=(THERAPIST_CLIENTS,),
+            distribution=SPREAD["client_meetings"],
         ),
         Requirement(
             "assessments",
@@ -602,7 +659,8 @@ class ClientSeeder(MemberSeeder):
             minimum=Levels(1, 2, 4),
             count="conversation_participations",
             after=(THERAPIST_CLIENTS, CLIENT_MEMBERSHIPS),
-            help="conversations are created with their minimum of messages",
+            help="conversations are created with their own target of messages",
+            distribution=SPREAD["client_conversations"],
         ),
     )
 
@@ -717,7 +775,6 @@ class ClientSeeder(MemberSeeder):
         )
         # Someone to talk to when a client shares no community with anyone.
         fallback = list(people(ctx, Client).order_by("username").values_list("pk", flat=True)[:50])
-        per_conversation = ctx.target(CONVERSATION_MESSAGES)
         chosen: list[tuple[Gap, Any, Rand]] = []
         for gap in gaps:
             talked_to = {
@@ -754,17 +811,15 @@ class ClientSeeder(MemberSeeder):
                 users[gap.pk][2], users[partner][2], *therapy, ctx.now - timedelta(days=90)
             )
             planned.append((gap, partner, since_then(rng, floor, ctx.now), rng))
-        created = ctx.insert(
-            Conversation,
-            [
-                {
-                    "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                    "title": content.conversation_title(users[partner][0]),
-                    "created_at": started,
-                }
-                for _gap, partner, started, rng in planned
-            ],
-        )
+        rows = [
+            {
+                "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "title": content.conversation_title(users[partner][0]),
+                "created_at": started,
+            }
+            for _gap, partner, started, rng in planned
+        ]
+        created = ctx.insert(Conversation, rows)
         for conversation, (gap, partner, started, rng) in zip(created, planned, strict=True):
             for user_id in (gap.pk, partner):
                 ctx.add(
@@ -774,9 +829,9 @@ class ClientSeeder(MemberSeeder):
                     joined_at=started,
                 )
             speakers = speakers_for([users[gap.pk][1], users[partner][1]])
-            write_messages(
-                ctx, rng, conversation.pk, (gap.pk, partner), speakers, started, per_conversation
-            )
+            # Each conversation arrives with its own target of messages, drawn from its key.
+            count = ctx.target_for(CONVERSATION_MESSAGES, conversation.public_id)
+            write_messages(ctx, rng, conversation.pk, (gap.pk, partner), speakers, started, count)
 
 
 def _active_count() -> Count:
@@ -839,6 +894,7 @@ class TherapistSeeder(MemberSeeder):
             count="client_links",
             filter=Q(client_links__status=ACTIVE),
             help="active client relationships; clients without a therapist are linked first",
+            distribution=SPREAD["therapist_clients"],
         ),
         Requirement(
             "memberships",
@@ -1113,6 +1169,7 @@ class CommunitySeeder(Seeder):
             count="memberships",
             filter=Q(memberships__role=Membership.Role.MEMBER),
             after=(COMMUNITY_MODERATORS, THERAPIST_CLIENTS),
+            distribution=SPREAD["community_members"],
         ),
         Requirement(
             "posts",
@@ -1287,6 +1344,7 @@ class ConversationSeeder(Seeder):
             when=has_client_participant,
             after=(CLIENT_CONVERSATIONS,),
             help="messages in each conversation that has a client in it",
+            distribution=SPREAD["conversation_messages"],
         ),
     )
 
