@@ -3,7 +3,8 @@
 - At heavy, the texts an admin page shows are varied: the share of distinct values of each text
   column meets the goals of issue 12 (measured there at 10% of post titles, 0.2% of messages).
 - At medium, people are not clones: posts and comments per client, and members per community,
-  range at least 3:1 with a coefficient of variation of at least 0.4.
+  range at least 3:1 with a coefficient of variation of at least 0.4; the README's ten sample
+  rows are what that build writes.
 - Conversations fit who is talking: no line a therapist sends is ever sent by anyone else, and
   conversations with a therapist never share a line with conversations between peers.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,6 +97,14 @@ def members_per_community() -> list[int]:
 
 @pytest.mark.usefixtures("medium_run")
 class TestMediumBuild:
+    def test_readme_sample_rows_are_what_a_medium_build_writes(self) -> None:
+        rows = readme_sample_rows()
+        assert len(rows) == 10
+        assert {kind for kind, _by, _body in rows} == set(SAMPLE_SOURCES)
+        assert missing_sample_rows() == []
+        Comment.objects.filter(author__username=rows[2][1], body=rows[2][2]).update(body="edited")
+        assert missing_sample_rows() == [rows[2]]
+
     @pytest.mark.parametrize(
         "name, counts",
         [
@@ -108,6 +118,32 @@ class TestMediumBuild:
         ratio, cv = spread(values)
         assert ratio >= 3, f"{name}: range {min(values)}-{max(values)} is under 3:1"
         assert cv >= 0.4, f"{name}: coefficient of variation {cv:.2f} is under 0.4"
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+#: Where each kind of README sample row lives: (model, author field, text field).
+SAMPLE_SOURCES = {
+    "post title": (Post, "author__username", "title"),
+    "post body": (Post, "author__username", "body"),
+    "comment": (Comment, "author__username", "body"),
+    "message": (Message, "sender__username", "body"),
+}
+
+
+def readme_sample_rows() -> list[tuple[str, str, str]]:
+    text = README.read_text()
+    table = text[text.index("<!-- sample-rows") :].split("\n\n")[0]
+    rows = [line.strip("|").split(" | ") for line in table.splitlines()[3:]]
+    return [(kind.strip(), by.strip(), body.strip()) for kind, by, body in rows]
+
+
+def missing_sample_rows() -> list[tuple[str, str, str]]:
+    missing = []
+    for kind, by, body in readme_sample_rows():
+        model, author, field = SAMPLE_SOURCES[kind]
+        if not model.objects.filter(**{author: by, field: body}).exists():
+            missing.append((kind, by, body))
+    return missing
 
 
 def test_spread_check_fails_on_clones() -> None:

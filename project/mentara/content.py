@@ -469,7 +469,9 @@ TITLE_PREFIXES = (
 
 def post_title(rng: random.Random) -> str:
     template = rng.choice(TITLE_TEMPLATES)
-    return rng.choice(TITLE_PREFIXES) + template.format(
+    prefix = rng.choice(TITLE_PREFIXES)
+    # A template that has a colon of its own reads badly after a prefix.
+    return ("" if ":" in template else prefix) + template.format(
         struggle=rng.choice(STRUGGLES),
         context=rng.choice(CONTEXTS),
         win=rng.choice(WINS),
