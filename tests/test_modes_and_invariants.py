@@ -363,23 +363,24 @@ def memberships_before_sign_up() -> models.QuerySet:
     return Membership.objects.filter(joined_at__lt=F("user__date_joined"))
 
 
-def posts_before_joining() -> models.QuerySet:
-    joined = Membership.objects.filter(
-        user=OuterRef("author"),
-        community=OuterRef("community"),
-        joined_at__lte=OuterRef("created_at"),
+def joined_by_then(user: str, community: str) -> Exists:
+    """The row's ``user`` had joined its ``community`` by the row's ``created_at``."""
+    return Exists(
+        Membership.objects.filter(
+            user=OuterRef(user),
+            community=OuterRef(community),
+            joined_at__lte=OuterRef("created_at"),
+        )
     )
-    return Post.objects.exclude(Exists(joined))
+
+
+def posts_before_joining() -> models.QuerySet:
+    return Post.objects.exclude(joined_by_then("author", "community"))
 
 
 def comments_before_joining() -> models.QuerySet:
-    joined = Membership.objects.filter(
-        user=OuterRef("author"),
-        community=OuterRef("post__community"),
-        joined_at__lte=OuterRef("created_at"),
-    )
-    return Comment.objects.exclude(Exists(joined)) | Comment.objects.filter(
-        created_at__lt=F("post__created_at")
+    return Comment.objects.exclude(joined_by_then("author", "post__community")) | (
+        Comment.objects.filter(created_at__lt=F("post__created_at"))
     )
 
 
