@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         DatabaseNotReady,
         NotRegistered,
         SeedingError,
+        StrictFailure,
     )
     from .fill import FillContext
     from .pipeline import audit, seed_database
@@ -43,6 +44,7 @@ _EXPORTS = {
     "DatabaseNotReady": "exceptions",
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
+    "StrictFailure": "exceptions",
     "FillContext": "fill",
     "audit": "pipeline",
     "seed_database": "pipeline",
@@ -71,6 +73,7 @@ __all__ = [
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "StrictFailure",
     "Uniform",
     "audit",
     "register",
