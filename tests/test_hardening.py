@@ -422,17 +422,22 @@ def test_a_scale_past_the_row_cap_is_refused_with_the_estimate(run_command):
 
 
 @pytest.mark.django_db
-def test_the_row_cap_is_a_setting_and_the_estimate_is_close(settings, run_command):
-    """The estimate is no wild guess: light mode adds a few hundred rows; a cap just below what
-    it estimates refuses, the default lets it through."""
-    dry = mentara_seed.seed(mode="light", now=NOW, dry_run=True)
-    added = sum(dry.added.values())
-    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": 50}
-    result = run_command("seed_dynamic", "--mode", "light", "--now", "2026-01-15T12:00:00Z")
-    assert result.code == 1 and "MAX_ROWS" in result.err
-    estimate = int(result.err.split("about ")[1].split(" rows")[0].replace(",", ""))
-    # A lower bound (rows made two levels deep are not counted), within a factor of two.
-    assert added / 2 <= estimate <= added, (estimate, added)
+def test_the_row_cap_is_a_setting_and_the_estimate_a_lower_bound(settings, run_command):
+    """The estimate counts every requirement's minimum (entities drawn above it by a
+    distribution add more): never above what the run adds. A cap one below it refuses, a cap
+    equal to it lets the run through."""
+    added = sum(mentara_seed.seed(mode="light", now=NOW, dry_run=True).added.values())
+    args = ("seed_dynamic", "--mode", "light", "--now", "2026-01-15T12:00:00Z")
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": 1}
+    refused = run_command(*args)
+    assert refused.code == 1 and "MAX_ROWS" in refused.err
+    estimate = int(refused.err.split("about ")[1].split(" rows")[0].replace(",", ""))
+    assert 0 < estimate <= added, (estimate, added)
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": estimate - 1}
+    assert run_command(*args).code == 1
+    assert every_row()["mentara.User"] == []
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": estimate}
+    assert run_command(*args).code == 0
 
 
 # 10. Mixed-case and reserved table names on every writer ---------------------------------------
