@@ -25,7 +25,9 @@ if TYPE_CHECKING:
         SeedingError,
         StrictFailure,
     )
+    from .failures import RunFailed
     from .fill import FillContext
+    from .passwords import seeded_password
     from .pipeline import audit, seed_database
     from .registry import Seeder, SeedRegistry, register, site
     from .report import SeedReport
@@ -44,8 +46,10 @@ _EXPORTS = {
     "DatabaseNotReady": "exceptions",
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
+    "RunFailed": "failures",
     "StrictFailure": "exceptions",
     "FillContext": "fill",
+    "seeded_password": "passwords",
     "audit": "pipeline",
     "seed_database": "pipeline",
     "SeedRegistry": "registry",
@@ -69,6 +73,7 @@ __all__ = [
     "LongTail",
     "NotRegistered",
     "Requirement",
+    "RunFailed",
     "SeedRegistry",
     "SeedReport",
     "Seeder",
@@ -79,6 +84,7 @@ __all__ = [
     "register",
     "seed",
     "seed_database",
+    "seeded_password",
     "site",
 ]
 
