@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .registry import Seeder, SeedRegistry, register, site
     from .report import SeedReport
     from .requirements import Levels, Requirement
+    from .values import Fake, Weighted
 
     seed = seed_database
 
@@ -49,6 +50,8 @@ _EXPORTS = {
     "SeedReport": "report",
     "Levels": "requirements",
     "Requirement": "requirements",
+    "Fake": "values",
+    "Weighted": "values",
 }
 
 __all__ = [
@@ -56,6 +59,7 @@ __all__ = [
     "AuditContext",
     "ConfigurationError",
     "DatabaseNotReady",
+    "Fake",
     "FillContext",
     "Gap",
     "Levels",
@@ -65,6 +69,7 @@ __all__ = [
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "Weighted",
     "audit",
     "register",
     "seed",

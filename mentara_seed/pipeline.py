@@ -218,6 +218,7 @@ def _fill_and_verify(
         batch_size=batch_size,
         fast_path=seed_settings.fast_path,
         bulk_loads=seed_settings.bulk_loads,
+        registry=registry,
     )
     ctx.targets = {step.id: step.target for step in steps}
     remaining = report.gaps

@@ -54,7 +54,8 @@ class Requirement:
     relation path ``count``, or with a custom ``expression(ctx, window_days)``. ``when``
     restricts the requirement to the entities it matches (a conditional requirement).
     ``window_days`` with ``recent`` (the timestamp path) counts only rows from the last N days.
-    The seeder fills gaps with its method ``fill_<name>`` (or ``fill`` when given).
+    The seeder fills gaps with its method ``fill_<name>`` (or ``fill`` when given); without
+    one, the engine fills the relation ``count`` names (see ``declarative``).
     ``after`` names steps (``"app_label.Model.requirement"``) that must be filled before this one.
     """
 
@@ -71,6 +72,14 @@ class Requirement:
     fill: str | None = None
     after: tuple[str, ...] = ()
     help: str = ""
+    #: Field specs for the rows an automatic fill creates (children, or link rows of an explicit
+    #: through model): a constant, ``Fake("provider")``, ``Weighted({...})`` or a callable of
+    #: ``(rng, ctx, parent)``.
+    values: Mapping[str, Any] = field(default_factory=dict)
+    #: Which existing rows an automatic fill may pick: a Q over the other side of a
+    #: many-to-many, or ``{"field": Q}`` for a foreign key of the children it creates; values
+    #: may be ``OuterRef("field")``, the entity's own (exact, ``in`` and ``isnull`` lookups).
+    candidates: Q | Mapping[str, Q] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "minimum", _levels(self.minimum))
