@@ -20,6 +20,23 @@ def item_price(rng: Any, ctx: Any, parent: Any) -> Decimal:
     return Decimal(rng.randint(199, 9999)) / 100
 
 
+# Registered before the seeders whose steps create their entities: the order of the steps
+# follows from the relations, not from the order of registration.
+@register(Order, site=registry)
+class OrderSeeder(Seeder):
+    requirements = (
+        Requirement(
+            "items", minimum=Levels(1, 2, 3), count="items", values={"unit_price": item_price}
+        ),
+    )
+
+
+@register(Profile, site=registry)
+class ProfileSeeder(Seeder):
+    key_field = "customer__email"
+    requirements = (Requirement("follows", minimum=Levels(1, 2, 5), count="follows"),)
+
+
 @register(Customer, site=registry)
 class CustomerSeeder(Seeder):
     population = Levels(light=6, medium=20, heavy=2000)
@@ -65,18 +82,3 @@ class ProductSeeder(Seeder):
             candidates={"author": ~Q(pk=OuterRef("seller"))},
         ),
     )
-
-
-@register(Order, site=registry)
-class OrderSeeder(Seeder):
-    requirements = (
-        Requirement(
-            "items", minimum=Levels(1, 2, 3), count="items", values={"unit_price": item_price}
-        ),
-    )
-
-
-@register(Profile, site=registry)
-class ProfileSeeder(Seeder):
-    key_field = "customer__email"
-    requirements = (Requirement("follows", minimum=Levels(1, 2, 5), count="follows"),)

@@ -1,0 +1,316 @@
+"""Declarative fills: the shop app (tests/declarative_app) is seeded from its requirements alone,
+with no fill method and no create(), through every relation kind an automatic fill handles."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+import mentara_seed
+from mentara_seed.plan import build_steps
+from tests.conftest import NOW, content_dump, fresh_database_urls, table_dump
+from tests.declarative_app import seeding
+from tests.declarative_app.models import (
+    Customer,
+    Favorite,
+    Order,
+    OrderItem,
+    Product,
+    Profile,
+    Review,
+    Tag,
+)
+from tests.testapp.library_seeding import library_registry
+from tests.testapp.models import Book
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = "shop"
+NOW_ISO = "2026-01-15T12:00:00Z"
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(mode: str = "light", **options: Any) -> mentara_seed.SeedReport:
+    return mentara_seed.seed(mode=mode, now=NOW, seed=3, registry=seeding.registry, **options)
+
+
+def shop_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_app_config(SHOP).get_models() if not m._meta.proxy]
+
+
+def minimums(mode: str) -> dict[str, int]:
+    steps = build_steps(seeding.registry, mode=mode)
+    return {step.id: step.target.minimum for step in steps}
+
+
+def assert_every_entity_meets_its_minimum(mode: str) -> None:
+    """Counted here, independently of the engine's audit."""
+    need = minimums(mode)
+    assert Customer.objects.count() >= need["shop.Customer.population"]
+    assert Product.objects.count() >= need["shop.Product.population"]
+    assert Tag.objects.count() >= need["shop.Tag.population"]
+    for customer in Customer.objects.all():
+        assert customer.orders.count() >= need["shop.Customer.orders"]
+        assert Profile.objects.filter(customer=customer).count() == 1
+        assert customer.favorites.count() >= need["shop.Customer.favorites"]
+    for product in Product.objects.all():
+        assert product.tags.count() >= need["shop.Product.tags"]
+        assert product.reviews.count() >= need["shop.Product.reviews"]
+    for tag in Tag.objects.all():
+        assert tag.products.count() >= need["shop.Tag.products"]
+    for order in Order.objects.all():
+        assert order.items.count() >= need["shop.Order.items"]
+    for profile in Profile.objects.all():
+        assert profile.follows.count() >= need["shop.Profile.follows"]
+
+
+@pytest.mark.parametrize("mode", ["light", "medium"])
+def test_the_shop_is_seeded_from_its_requirements_alone(mode):
+    for seeder in seeding.registry:
+        assert not [name for name in vars(type(seeder)) if name.startswith("fill")]
+        assert "create" not in vars(type(seeder))
+
+    report = seed(mode)
+
+    assert report.satisfied, report.as_dict()["remaining_gaps"]
+    assert report.remaining == []
+    assert_every_entity_meets_its_minimum(mode)
+    # Every relation kind wrote rows: children, a reverse one-to-one, and every kind of link.
+    for label in (
+        "shop.Order",
+        "shop.OrderItem",
+        "shop.Review",
+        "shop.Profile",
+        "shop.Favorite",
+        "shop.Product_tags",
+        "shop.Profile_follows",
+    ):
+        assert report.added.get(label, 0) > 0, label
+
+
+def test_every_row_passes_full_clean():
+    seed("medium")
+
+    checked = 0
+    for model in shop_models():
+        for row in model.objects.all():
+            row.full_clean()
+            checked += 1
+    assert checked > 200
+
+
+def test_the_checks_above_can_fail():
+    """full_clean and the minimum counter reject what a broken fill would write."""
+    seed()
+    item = OrderItem.objects.first()
+    item.quantity = 11  # above MaxValueValidator(10)
+    with pytest.raises(Exception, match="quantity"):
+        item.full_clean()
+    OrderItem.objects.filter(order=Order.objects.first()).delete()
+    with pytest.raises(AssertionError):
+        assert_every_entity_meets_its_minimum("light")
+
+
+def test_a_second_run_adds_nothing_and_changes_nothing():
+    assert seed().satisfied
+    before = table_dump(SHOP)
+
+    again = seed()
+
+    assert (again.satisfied, again.gaps, again.added) == (True, [], {})
+    assert table_dump(SHOP) == before
+
+
+def test_links_are_distinct_never_to_itself_and_respect_candidate_filters():
+    seed("medium")
+
+    follows = list(Profile.follows.through.objects.values_list("from_profile", "to_profile"))
+    assert follows and len(follows) == len(set(follows))
+    assert all(a != b for a, b in follows)
+    tags = list(Product.tags.through.objects.values_list("product", "tag"))
+    assert len(tags) == len(set(tags))
+    # Customers never favour their own products; reviews are never by the seller.
+    for favorite in Favorite.objects.select_related("product"):
+        assert favorite.product.seller_id != favorite.customer_id
+    for review in Review.objects.select_related("product"):
+        assert review.product.seller_id != review.author_id
+    # A required foreign key besides the parent respects unique_together.
+    pairs = list(OrderItem.objects.values_list("order", "product"))
+    assert len(pairs) == len(set(pairs))
+
+
+def test_values_are_realistic_and_follow_the_field_specs():
+    seed("medium")
+
+    for customer in Customer.objects.all():
+        local = customer.email.split("@")[0]
+        assert customer.first_name.lower() in local, customer.email
+        assert customer.tier in ("basic", "gold")
+    tiers = Counter(Customer.objects.values_list("tier", flat=True))
+    assert tiers["basic"] > tiers["gold"]  # Weighted({"basic": 4, "gold": 1})
+    titles = list(Review.objects.values_list("title", flat=True))
+    assert len(set(titles)) > len(titles) * 0.8  # no same line twice, or nearly
+    notes = set(Favorite.objects.values_list("note", flat=True))
+    assert len(notes) > 1
+    for item in OrderItem.objects.all():
+        assert 1 <= item.quantity <= 10
+        assert item.unit_price >= 1
+
+
+def test_times_follow_the_run_clock_and_come_after_the_parent():
+    seed("medium")
+
+    for customer in Customer.objects.all():
+        assert NOW - timedelta(days=366) <= customer.joined_at <= NOW
+        for order in customer.orders.all():
+            assert customer.joined_at <= order.placed_at <= NOW
+    for product in Product.objects.all():
+        assert product.created_at <= product.updated_at <= NOW  # auto_now after auto_now_add
+        for review in product.reviews.all():
+            assert product.created_at <= review.created_at <= NOW
+
+
+def test_another_now_moves_the_auto_now_fields():
+    seed()
+    early = sorted(Customer.objects.values_list("email", "joined_at"))
+    for model in shop_models():
+        model.objects.all().delete()
+
+    mentara_seed.seed(mode="light", now=NOW + timedelta(days=30), seed=3, registry=seeding.registry)
+
+    late = sorted(Customer.objects.values_list("email", "joined_at"))
+    assert [e for e, _ in early] == [e for e, _ in late]
+    assert all(b - a == timedelta(days=30) for (_, a), (_, b) in zip(early, late, strict=True))
+
+
+def test_rows_come_back_to_each_entitys_target_after_hand_deletions():
+    seed("medium")
+    complete = {m._meta.label: m.objects.count() for m in shop_models()}
+    order = Order.objects.order_by("pk").first()
+    order.items.all().delete()
+    Profile.follows.through.objects.filter(
+        from_profile=Profile.objects.order_by("pk").last()
+    ).delete()
+    Favorite.objects.filter(customer=Customer.objects.order_by("pk")[1]).delete()
+    Product.tags.through.objects.filter(product=Product.objects.order_by("pk")[2]).delete()
+    Profile.objects.filter(pk=Profile.objects.order_by("pk")[3].pk).delete()
+
+    report = seed("medium")
+
+    assert report.satisfied
+    assert_every_entity_meets_its_minimum("medium")
+    assert order.items.count() == minimums("medium")["shop.Order.items"]
+    # A deleted profile takes its follow links with it, and they come back with it.
+    assert {m._meta.label: m.objects.count() for m in shop_models()} == complete
+
+
+def test_hand_made_rows_holding_generated_values_never_cause_an_integrity_error():
+    seed()
+    generated_emails = list(Customer.objects.order_by("pk").values_list("email", flat=True))
+    generated_tags = list(Tag.objects.order_by("pk").values_list("name", flat=True))
+    generated_skus = list(Product.objects.order_by("pk").values_list("sku", flat=True))
+    for model in shop_models():
+        model.objects.all().delete()
+    # Hand-made rows hold the values the generator gives the next ordinals.
+    hand = [
+        Customer.objects.create(
+            email=generated_emails[n], first_name="Hand", last_name="Made", tier="gold"
+        )
+        for n in (2, 3)
+    ]
+    Tag.objects.create(name=generated_tags[1])
+    Product.objects.create(
+        sku=generated_skus[1],
+        name="Hand made",
+        description="x",
+        price=5,
+        stock=1,
+        status="live",
+        seller=hand[0],
+    )
+    before = table_dump(SHOP)
+
+    report = seed()
+
+    assert report.satisfied
+    emails = list(Customer.objects.values_list("email", flat=True))
+    assert len(emails) == len(set(emails))
+    for label, rows in before.items():
+        after = table_dump(SHOP)[label]
+        assert all(row in after for row in rows), label
+
+
+@pytest.mark.parametrize("batch_size", [1, 3])
+def test_the_batch_size_changes_nothing(settings, batch_size):
+    """Values filled for fields nobody sets are keyed per row: on the shop (every field) and on
+    the library's books (isbn and pages, which its seeder leaves unset)."""
+    seed("medium")
+    mentara_seed.seed(mode="light", now=NOW, registry=library_registry())
+    reference = content_dump(SHOP), content_dump("testapp")
+    for model in [*shop_models(), *apps.get_app_config("testapp").get_models()]:
+        model.objects.all().delete()
+
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "BATCH_SIZE": batch_size}
+    seed("medium")
+    mentara_seed.seed(mode="light", now=NOW, registry=library_registry())
+
+    assert (content_dump(SHOP), content_dump("testapp")) == reference
+    assert Book.objects.exists()
+
+
+def test_steps_are_ordered_by_their_relations():
+    """The shop registers Order and Profile before Customer, whose steps create them."""
+    order = [step.id for step in build_steps(seeding.registry, mode="light")]
+
+    def before(first: str, then: str) -> bool:
+        return order.index(first) < order.index(then)
+
+    assert before("shop.Customer.orders", "shop.Order.items")
+    assert before("shop.Customer.profile", "shop.Profile.follows")
+    assert next(iter(seeding.registry)).label == "shop.Order"
+
+
+# Two fresh databases, each built by its own process ----------------------------------------------
+
+
+def build(url: str, seed_value: int) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": url,
+        "MENTARA_SEED_ON_MIGRATE": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.declarative_app.build", "light", str(seed_value), NOW_ISO],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_fresh_databases_are_identical_and_another_seed_differs():
+    seeds = {"a": 3, "b": 3, "c": 4}
+    with fresh_database_urls(list(seeds)) as urls, ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {name: pool.submit(build, urls[name], value) for name, value in seeds.items()}
+        a, b, c = (futures[name].result() for name in seeds)
+
+    assert a["report"]["satisfied"] and b["report"]["satisfied"] and c["report"]["satisfied"]
+    assert len(a["dump"]) > 30  # many-to-many links travel inside their rows
+    assert a == b  # every row, every field, primary keys included
+    assert a["dump"] != c["dump"]
