@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .auditing import AuditContext, Gap
+    from .distributions import Distribution, LongTail, Uniform
     from .exceptions import (
         AlreadyRegistered,
         ConfigurationError,
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AuditContext": "auditing",
     "Gap": "auditing",
+    "Distribution": "distributions",
+    "LongTail": "distributions",
+    "Uniform": "distributions",
     "AlreadyRegistered": "exceptions",
     "ConfigurationError": "exceptions",
     "DatabaseNotReady": "exceptions",
@@ -59,16 +63,19 @@ __all__ = [
     "AuditContext",
     "ConfigurationError",
     "DatabaseNotReady",
+    "Distribution",
     "Fake",
     "FillContext",
     "Gap",
     "Levels",
+    "LongTail",
     "NotRegistered",
     "Requirement",
     "SeedRegistry",
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "Uniform",
     "Weighted",
     "audit",
     "register",

@@ -23,6 +23,7 @@ from .conf import (
     validate_positive_int,
     validate_seed,
 )
+from .declarative_checks import raise_first_error
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused
 from .fill import FillContext
 from .locking import run_lock
@@ -107,6 +108,7 @@ def prepare(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
     check_database(using)
+    raise_first_error(registry, using)
     return (
         steps,
         AuditContext(using=using, mode=mode, now=now, seed=seed, scale=scale),

@@ -1,0 +1,181 @@
+"""Declarative mistakes (mentara_seed.E030-E034): each a system check error naming the seeder and
+the requirement at ``manage.py check``, the same line from the commands, nothing written, and
+never an error at import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.db.models import Q
+
+from mentara_seed import LongTail, Requirement, Seeder, SeedRegistry, site
+from mentara_seed.declarative_checks import static_errors
+from tests.conftest import run
+from tests.declarative_app import seeding
+from tests.declarative_app.models import Customer, Order, Product, Review, Tag
+from tests.testapp.models import Author, Book
+
+pytestmark = pytest.mark.django_db
+
+
+class NotARelationSeeder(Seeder):
+    # Counting through a forward foreign key: the engine would have to change existing rows.
+    requirements = (Requirement("customer", minimum=1, count="customer"),)
+
+
+class TwoHopsSeeder(Seeder):
+    requirements = (Requirement("products", minimum=1, count="orders__items"),)
+
+
+class NotAMethodSeeder(Seeder):
+    requirements = (Requirement("orders", minimum=1, count="orders", fill="write_orders"),)
+    write_orders = "not a method"
+
+
+class MissingSpecFieldSeeder(Seeder):
+    values: ClassVar[dict[str, Any]] = {"nickname": "x"}
+    requirements = (
+        Requirement("orders", minimum=1, count="orders", values={"colour": "red"}),
+        Requirement("reviews", minimum=1, count="reviews", candidates={"rating": Q(pk=1)}),
+    )
+
+
+class CapBelowMinimumSeeder(Seeder):
+    requirements = (
+        Requirement("orders", minimum=5, count="orders", distribution=LongTail(alpha=1.5, cap=3)),
+    )
+
+
+def messages(seeder_class: type[Seeder], model: Any) -> list[tuple[str, str]]:
+    registry = SeedRegistry()
+    registry.register(model, seeder_class)
+    return list(static_errors(registry))
+
+
+def test_a_count_the_engine_cannot_fill_is_e030_naming_seeder_and_requirement():
+    [(code, message)] = messages(NotARelationSeeder, Order)
+    assert code == "E030"
+    assert "NotARelationSeeder (shop.Order), requirement 'customer'" in message
+    assert "fill_customer()" in message
+    [(code, message)] = messages(TwoHopsSeeder, Customer)
+    assert code == "E030" and "more than one relation" in message
+
+
+def test_a_fill_that_is_not_a_method_is_e031():
+    [(code, message)] = messages(NotAMethodSeeder, Customer)
+    assert code == "E031"
+    assert "'orders'" in message and "write_orders" in message
+
+
+def test_a_field_spec_naming_a_missing_field_is_e032():
+    found = messages(MissingSpecFieldSeeder, Customer)
+    assert [code for code, _ in found] == ["E032", "E032", "E032"]
+    text = "\n".join(message for _, message in found)
+    assert "nickname" in text and "colour" in text and "rating" in text
+    assert "requirement 'orders'" in text and "requirement 'reviews'" in text
+
+
+def test_a_distribution_whose_minimum_is_above_its_cap_is_e033():
+    [(code, message)] = messages(CapBelowMinimumSeeder, Customer)
+    assert code == "E033"
+    assert "minimum 5 is above the distribution's cap 3" in message
+
+
+def test_the_shop_and_the_library_have_no_declarative_error():
+    assert list(static_errors(seeding.registry)) == []
+    registry = SeedRegistry()
+
+    class Books(Seeder):
+        requirements = (Requirement("books", minimum=1, count="books"),)
+
+    registry.register(Author, Books)
+    assert list(static_errors(registry)) == []
+
+
+@pytest.fixture
+def on_site() -> Iterator[Any]:
+    """Register a seeder on the global site for one test (``manage.py`` reads that one)."""
+    added = []
+
+    def register(model: Any, seeder_class: type[Seeder]) -> None:
+        site.register(model, seeder_class)
+        added.append(model)
+
+    yield register
+    for model in added:
+        site.unregister(model)
+
+
+@pytest.mark.parametrize(
+    ("seeder_class", "model", "code"),
+    [
+        (NotARelationSeeder, Order, "E030"),
+        (NotAMethodSeeder, Customer, "E031"),
+        (CapBelowMinimumSeeder, Customer, "E033"),
+    ],
+)
+def test_each_mistake_is_one_line_from_check_and_from_the_commands(
+    on_site, seeder_class, model, code
+):
+    on_site(model, seeder_class)
+
+    with pytest.raises(SystemCheckError) as excinfo:
+        call_command("check")
+    assert f"mentara_seed.{code}" in str(excinfo.value)
+    assert seeder_class.__name__ in str(excinfo.value)
+
+    for command in ("seed_dynamic", "seed_audit"):
+        result = run(command, "--mode", "light")
+        assert result.code != 0
+        assert result.err.startswith(f"CommandError: mentara_seed.{code}: {seeder_class.__name__}")
+        assert "\n" not in result.err.strip()
+        assert "Traceback" not in result.err
+    assert Customer.objects.count() == 0
+    assert Order.objects.count() == 0
+
+
+class ReviewsWithoutCustomers(Seeder):
+    """Reviews need an author (a Customer) that nothing creates."""
+
+    requirements = (Requirement("reviews", minimum=1, count="reviews"),)
+
+
+def test_a_relation_with_no_candidates_and_no_way_to_create_them_is_e034(on_site):
+    Product.objects.bulk_create([])  # an empty shop: no customers at all
+    on_site(Product, ReviewsWithoutCustomers)
+
+    with pytest.raises(SystemCheckError) as excinfo:
+        call_command("check", "--database", "default")
+    assert "mentara_seed.E034" in str(excinfo.value)
+    assert "ReviewsWithoutCustomers (shop.Product), requirement 'reviews'" in str(excinfo.value)
+    assert "shop.Customer" in str(excinfo.value)
+
+    result = run("seed_dynamic", "--mode", "light")
+    assert result.code != 0
+    assert result.err.startswith("CommandError: mentara_seed.E034")
+    assert Review.objects.count() == 0
+
+
+def test_candidates_made_by_another_seeder_are_not_e034(on_site):
+    class Reviews(Seeder):
+        population = 1
+        requirements = (Requirement("reviews", minimum=1, count="reviews"),)
+
+    class Customers(Seeder):
+        population = 2
+
+    on_site(Product, Reviews)
+    on_site(Customer, Customers)
+    call_command("check", "--database", "default")  # no error
+
+
+def test_a_missing_fill_method_never_breaks_import_or_unrelated_commands(on_site):
+    on_site(Order, NotARelationSeeder)
+    result = run("showmigrations", "shop")
+    assert result.code == 0
+    assert Tag.objects.count() == 0
+    assert Book.objects.count() == 0
