@@ -144,9 +144,11 @@ class _StepView:
         self.requirement = requirement
 
 
-def raise_first_error(registry: SeedRegistry, using: str) -> None:
-    """The commands' side of the checks: the first problem as one ConfigurationError line."""
-    for code, message in [*static_errors(registry), *database_errors(registry, using)]:
+def raise_first_error(registry: SeedRegistry, using: str | None = None) -> None:
+    """The commands' side of the checks: the first problem as one ConfigurationError line;
+    with ``using``, only the checks that need the (reachable, migrated) database."""
+    found = static_errors(registry) if using is None else database_errors(registry, using)
+    for code, message in found:
         raise ConfigurationError(f"mentara_seed.{code}: {message}")
 
 

@@ -104,11 +104,12 @@ def prepare(
     """Validate everything, touching nothing; raise ``SeedingError`` on the first problem."""
     mode, scale, seed, now = _options(mode, scale, seed, now)
     batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
+    raise_first_error(registry)
     steps = build_steps(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
     check_database(using)
-    raise_first_error(registry, using)
+    raise_first_error(registry, using=using)
     return (
         steps,
         AuditContext(using=using, mode=mode, now=now, seed=seed, scale=scale),

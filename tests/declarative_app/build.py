@@ -1,7 +1,8 @@
-"""Seed a fresh database with the shop in a process of its own and print what it holds:
-``python -m tests.declarative_app.build MODE SEED NOW`` with DATABASE_URL set. Prints one JSON
-object: whether it ended satisfied, what it added, and every shop row (``dumpdata``), primary
-keys included."""
+"""Seed a fresh database with the shop in a process of its own and print what it holds.
+
+``python -m tests.declarative_app.build MODE SEED NOW [BATCH_SIZE]`` with DATABASE_URL set
+prints one JSON object: whether the run ended satisfied, what it added, and every shop row
+(``dumpdata``), primary keys included."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     import mentara_seed
     from tests.declarative_app.seeding import registry
 
     mode, seed, now = sys.argv[1:4]
+    if len(sys.argv) > 4:
+        settings.MENTARA_SEED = {**settings.MENTARA_SEED, "BATCH_SIZE": int(sys.argv[4])}
     call_command("migrate", verbosity=0)
     report = mentara_seed.seed(mode=mode, seed=int(seed), now=now, registry=registry)
     dump = io.StringIO()

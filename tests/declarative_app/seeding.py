@@ -9,7 +9,17 @@ from typing import Any, ClassVar
 
 from django.db.models import OuterRef, Q
 
-from mentara_seed import Fake, Levels, Requirement, Seeder, SeedRegistry, Weighted, register
+from mentara_seed import (
+    Fake,
+    Levels,
+    LongTail,
+    Requirement,
+    Seeder,
+    SeedRegistry,
+    Uniform,
+    Weighted,
+    register,
+)
 
 from .models import Customer, Order, Product, Profile, Tag
 
@@ -25,8 +35,13 @@ def item_price(rng: Any, ctx: Any, parent: Any) -> Decimal:
 @register(Order, site=registry)
 class OrderSeeder(Seeder):
     requirements = (
+        # 1-3 items per order in light mode (1-5 in heavy), each order its own number.
         Requirement(
-            "items", minimum=Levels(1, 2, 3), count="items", values={"unit_price": item_price}
+            "items",
+            minimum=1,
+            count="items",
+            distribution=Uniform(high=Levels(3, 4, 5)),
+            values={"unit_price": item_price},
         ),
     )
 
@@ -34,7 +49,15 @@ class OrderSeeder(Seeder):
 @register(Profile, site=registry)
 class ProfileSeeder(Seeder):
     key_field = "customer__email"
-    requirements = (Requirement("follows", minimum=Levels(1, 2, 5), count="follows"),)
+    # Follows follow a power law: most profiles follow a few, some follow many.
+    requirements = (
+        Requirement(
+            "follows",
+            minimum=Levels(1, 2, 5),
+            count="follows",
+            distribution=LongTail(alpha=1.2, cap=Levels(5, 15, 60)),
+        ),
+    )
 
 
 @register(Customer, site=registry)
