@@ -22,7 +22,7 @@ from .exceptions import ConfigurationError
 from .registry import Seeder, SeedRegistry, site
 from .requirements import MODES, Requirement
 
-HINT = "See 'Declarative seeders' in docs/declarative.md."
+HINT = "See docs/declarative.md (Mistakes) in the mentara-seed repository."
 
 
 def _where(seeder: Seeder, requirement: Requirement | None) -> str:
