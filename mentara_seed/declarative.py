@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.db.models.fields.related import ForeignObjectRel
 
 from .exceptions import ConfigurationError
-from .values import needs_value, parent_timestamp_field, q_paths
+from .values import evaluate, needs_value, parent_timestamp_field, q_paths
 
 if TYPE_CHECKING:
     from .auditing import Gap, Step
@@ -279,6 +279,7 @@ def _fill_links(
             taken.add(gap.pk)
         rng = ctx.rng(keys[gap.pk], requirement.name, gap.current)
         after = times.get(gap.pk)
+        entity = ctx.entity_values(gap, outer)
         needed = gap.missing
         for index in rng.indices(size):
             if not needed:
@@ -286,7 +287,7 @@ def _fill_links(
             pk = candidates.pks[index]
             if pk in taken:
                 continue
-            if condition is not None and not ctx.passes(condition, candidates.values[index], gap):
+            if condition is not None and not evaluate(condition, candidates.values[index], entity):
                 continue
             taken.add(pk)
             row = {relation.entity_field: gap.pk, relation.partner_field: pk}

@@ -21,7 +21,7 @@ from .auditing import AuditContext, Gap, Step
 from .exceptions import ConfigurationError
 from .rand import Rand
 from .requirements import Target
-from .values import Candidates, RowMaker, evaluate, q_paths
+from .values import Candidates, RowMaker, q_paths
 from .writers import writer_for
 
 K = TypeVar("K", bound=Hashable)
@@ -78,6 +78,7 @@ class FillContext:
         #: Per model: the keyed stream that completes rows a seeder writes (see add()).
         self._streams: dict[type[models.Model], Rand] = {}
         self._makers: dict[tuple[type[models.Model], frozenset[str]], RowMaker] = {}
+        self._candidates: dict[tuple[type[models.Model], tuple[str, ...]], Any] = {}
         #: Values of the entities of the step that candidate filters read, by pk.
         self.entity_rows: dict[Any, dict[str, Any]] = {}
 
@@ -230,22 +231,27 @@ class FillContext:
 
     def candidates(self, model: type[models.Model], pick_filter: Q | None = None) -> Candidates:
         """Existing rows of ``model`` in a stable order (its seeder's key, then pk), with the
-        values ``pick_filter`` reads."""
+        values ``pick_filter`` reads; read again only after this run writes rows of ``model``
+        (called once per row: the check costs no query and leaves open streams alone)."""
         paths = tuple(sorted(q_paths(pick_filter)[0])) if pick_filter is not None else ()
+        if self._buffers.get(model):
+            self.flush(model)  # queued rows are candidates too
+        version = self._written[model._meta.concrete_model]
+        hit = self._candidates.get((model, paths))
+        if hit is not None and hit[0] == version:
+            return hit[1]
         key_field = "pk"
         queryset = model._default_manager.using(self.using)
         if self.registry is not None and self.registry.is_registered(model):
             seeder = self.registry.get(model)
             key_field = seeder.key_field
             queryset = seeder.get_queryset(self.using)
-
-        def load() -> Candidates:
-            rows = list(queryset.order_by(key_field, "pk").values_list("pk", *paths))
-            return Candidates(
-                [row[0] for row in rows], [dict(zip(paths, row[1:], strict=True)) for row in rows]
-            )
-
-        return self.cached(f"candidates:{model._meta.label}:{paths}", load, model)
+        rows = list(queryset.order_by(key_field, "pk").values_list("pk", *paths))
+        found = Candidates(
+            [row[0] for row in rows], [dict(zip(paths, row[1:], strict=True)) for row in rows]
+        )
+        self._candidates[(model, paths)] = (version, found)
+        return found
 
     def entity_values(self, parent: Any, paths: set[str]) -> dict[str, Any]:
         """The entity's values a candidate filter refers to (``OuterRef``), loaded by the fill."""
@@ -263,9 +269,6 @@ class FillContext:
                 model._base_manager.using(self.using).filter(pk__in=part).values_list("pk", *names)
             ):
                 self.entity_rows[row[0]] = dict(zip(names, row[1:], strict=True))
-
-    def passes(self, q: Q, values: dict[str, Any], parent: Any) -> bool:
-        return evaluate(q, values, self.entity_values(parent, q_paths(q)[1]))
 
     # Reading helpers ---------------------------------------------------------------------------
 

@@ -536,6 +536,7 @@ class RowMaker:
         target = field.related_model
         pick_filter = self.pick_filters.get(field.name)
         label = f"{self.model._meta.label}.{field.name}"
+        outer_paths = q_paths(pick_filter)[1] if pick_filter is not None else set()
 
         def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
             candidates = ctx.candidates(target, pick_filter)
@@ -547,7 +548,7 @@ class RowMaker:
                 )
             if pick_filter is None:
                 return candidates.pks[int(rng.random() * size)]
-            outer = ctx.entity_values(parent, q_paths(pick_filter)[1])
+            outer = ctx.entity_values(parent, outer_paths)
             for index in rng.indices(size):
                 if evaluate(pick_filter, candidates.values[index], outer):
                     return candidates.pks[index]
