@@ -193,26 +193,40 @@ def _parent_times(ctx: FillContext, seeder: Seeder, gaps: Sequence[Gap]) -> dict
 
 def fill_automatically(seeder: Seeder, step: Step, ctx: FillContext, gaps: Sequence[Gap]) -> None:
     requirement = step.requirement
-    assert requirement is not None
-    relation = relation_for(seeder, requirement)
-    keys = stable_keys(ctx, seeder, gaps)
-    times = _parent_times(ctx, seeder, gaps)
-    if relation.kind == "links":
-        _fill_links(ctx, step, relation, gaps, keys, times)
+    if requirement is None:
+        raise ConfigurationError(f"{step.id}: a population has no relation to fill")
+    job = _Job(
+        ctx,
+        step,
+        requirement,
+        relation_for(seeder, requirement),
+        gaps,
+        stable_keys(ctx, seeder, gaps),
+        _parent_times(ctx, seeder, gaps),
+    )
+    if job.relation.kind == "links":
+        _fill_links(job)
     else:
-        _fill_children(ctx, step, relation, gaps, keys, times)
+        _fill_children(job)
 
 
-def _fill_children(
-    ctx: FillContext,
-    step: Step,
-    relation: Relation,
-    gaps: Sequence[Gap],
-    keys: Mapping[Any, Any],
-    times: Mapping[Any, datetime],
-) -> None:
-    requirement = step.requirement
-    assert requirement is not None
+@dataclass(frozen=True)
+class _Job:
+    """One automatic step's fill: what it writes, for which entities, keyed how."""
+
+    ctx: FillContext
+    step: Step
+    requirement: Requirement
+    relation: Relation
+    gaps: Sequence[Gap]
+    #: Each entity's key for random draws, and its own timestamp (children come after it).
+    keys: Mapping[Any, Any]
+    times: Mapping[Any, datetime]
+
+
+def _fill_children(job: _Job) -> None:
+    ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
+    gaps, keys, times = job.gaps, job.keys, job.times
     specs = dict(requirement.values)
     window = step.target.window_days
     if requirement.recent and window is not None:
@@ -243,17 +257,11 @@ def _fill_children(
             ctx.add(relation.model, **row)
 
 
-def _fill_links(
-    ctx: FillContext,
-    step: Step,
-    relation: Relation,
-    gaps: Sequence[Gap],
-    keys: Mapping[Any, Any],
-    times: Mapping[Any, datetime],
-) -> None:
-    requirement = step.requirement
-    assert requirement is not None and relation.partner is not None
-    assert relation.partner_field is not None
+def _fill_links(job: _Job) -> None:
+    ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
+    gaps, keys, times = job.gaps, job.keys, job.times
+    if relation.partner is None or relation.partner_field is None:
+        raise ConfigurationError(f"{step.id}: a many-to-many fill needs both sides")
     conditions = [
         q
         for q in (relation.partner_filter, requirement.candidates)

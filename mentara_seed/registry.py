@@ -76,7 +76,8 @@ class Seeder:
             )
         from .declarative import fill_automatically
 
-        assert ctx.step is not None
+        if ctx.step is None:
+            raise ConfigurationError(f"{self.label}.{requirement.name}: fill outside a step")
         fill_automatically(self, ctx.step, ctx, gaps)
 
     def requirement(self, name: str) -> Requirement:

@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import models
+from django.db.models import Q
 
 import mentara_seed
+from mentara_seed import Requirement, Seeder, SeedRegistry
 from mentara_seed.plan import build_steps
 from tests.conftest import NOW, content_dump, fresh_database_urls, table_dump
 from tests.declarative_app import seeding
@@ -330,3 +332,32 @@ def test_fresh_databases_are_identical_whatever_the_batch_size_and_another_seed_
     assert a == built["b"]  # every row, every field, primary keys included
     assert a == built["batch_1"] == built["batch_2"]
     assert a["dump"] != built["c"]["dump"]
+
+
+class RecentPlacedOrders(Seeder):
+    population = 3
+    key_field = "email"
+    requirements = (
+        Requirement(
+            "placed",
+            minimum=2,
+            count="orders",
+            filter=Q(orders__status="placed"),
+            recent="orders__placed_at",
+            window_days=10,
+        ),
+    )
+
+
+def test_a_count_filter_and_a_time_window_shape_the_children():
+    registry = SeedRegistry()
+    registry.register(Customer, RecentPlacedOrders)
+
+    report = mentara_seed.seed(mode="light", now=NOW, registry=registry)
+
+    assert report.satisfied
+    assert Order.objects.count() == 6
+    for order in Order.objects.all():
+        assert order.status == "placed"
+        assert NOW - timedelta(days=10) <= order.placed_at <= NOW
+        order.full_clean()
