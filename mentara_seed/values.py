@@ -192,15 +192,28 @@ def _derived(provider: str, row: Mapping[str, Any], rng: Rand) -> str | None:
     return slugify(f"{first} {last}")
 
 
+def _words(rng: Rand, low: int, high: int) -> str:
+    words = pool("word")
+    return " ".join(words[int(rng.random() * len(words))] for _ in range(rng.randint(low, high)))
+
+
 def _text(provider: str, rng: Rand) -> str:
+    """A value of a provider. Lines people read in lists (titles, names, text) are composed of
+    several draws, so a page of them shows no line twice; one pool draw would repeat within a
+    few dozen rows."""
     if provider == "code":
         return "".join(str(int(rng.random() * 10)) for _ in range(10))
     if provider == "slug":
-        return slugify(rng.pick(pool("sentence")).rstrip("."))
+        return slugify(_words(rng, 2, 4))
     if provider == "words":
-        return " ".join(rng.pick(pool("word")) for _ in range(1 + int(rng.random() * 3))).title()
+        return _words(rng, 1, 3).title()
     if provider == "sentence":
-        return rng.pick(pool("sentence")).rstrip(".")
+        return _words(rng, 3, 7).capitalize()
+    if provider == "name":
+        return f"{rng.first_name()} {rng.last_name()}"
+    if provider == "text":
+        sentences = pool("sentence")
+        return " ".join(rng.pick(sentences) for _ in range(rng.randint(2, 4)))
     return str(rng.pick(pool(provider)))
 
 
