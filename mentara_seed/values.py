@@ -550,6 +550,17 @@ class RowMaker:
         pick_filter = self.pick_filters.get(field.name)
         label = f"{self.model._meta.label}.{field.name}"
         outer_paths = q_paths(pick_filter)[1] if pick_filter is not None else set()
+        attname = field.attname
+        # Uniqueness rules this key takes part in (a one-to-one, unique_together with the
+        # parent): candidates already paired with the row's other values are skipped.
+        rules = [fields for fields in unique_sets(self.model) if attname in fields]
+
+        def free(pk: Any, row: dict[str, Any]) -> bool:
+            for fields in rules:
+                key = tuple(pk if name == attname else row.get(name) for name in fields)
+                if None not in key and key in ctx.unique_values(self.model, fields):
+                    return False
+            return True
 
         def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
             candidates = ctx.candidates(target, pick_filter)
@@ -559,13 +570,19 @@ class RowMaker:
                     f"{label} is a required relation with no {target._meta.label} row to point "
                     "at; register a seeder with a population for it, or set it in the seeder"
                 )
-            if pick_filter is None:
+            if pick_filter is None and not rules:
                 return candidates.pks[int(rng.random() * size)]
             outer = ctx.entity_values(parent, outer_paths)
             for index in rng.indices(size):
-                if evaluate(pick_filter, candidates.values[index], outer):
+                if pick_filter is not None and not evaluate(
+                    pick_filter, candidates.values[index], outer
+                ):
+                    continue
+                if free(candidates.pks[index], row):
                     return candidates.pks[index]
-            raise ConfigurationError(f"{label}: no candidate passes the filter for {parent}")
+            raise ConfigurationError(
+                f"{label}: every {target._meta.label} row is taken or filtered out for {parent}"
+            )
 
         return make
 

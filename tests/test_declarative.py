@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 
 import mentara_seed
-from mentara_seed import Requirement, Seeder, SeedRegistry
+from mentara_seed import ConfigurationError, Requirement, Seeder, SeedRegistry
 from mentara_seed.plan import build_steps
 from tests.conftest import NOW, content_dump, fresh_database_urls, table_dump
 from tests.declarative_app import seeding
@@ -361,3 +361,29 @@ def test_a_count_filter_and_a_time_window_shape_the_children():
         assert order.status == "placed"
         assert NOW - timedelta(days=10) <= order.placed_at <= NOW
         order.full_clean()
+
+
+def test_a_one_to_one_picks_every_candidate_once_and_says_when_none_is_left():
+    class Customers(Seeder):
+        population = 5
+
+    class Profiles(Seeder):
+        population = 5
+
+    registry = SeedRegistry()
+    registry.register(Customer, Customers)
+    registry.register(Profile, Profiles)
+
+    assert mentara_seed.seed(mode="light", now=NOW, registry=registry).satisfied
+    assert sorted(Profile.objects.values_list("customer", flat=True)) == sorted(
+        Customer.objects.values_list("pk", flat=True)
+    )
+
+    class MoreProfiles(Seeder):
+        population = 6
+
+    registry.unregister(Profile)
+    registry.register(Profile, MoreProfiles)
+    with pytest.raises(ConfigurationError, match=r"shop\.Profile\.customer: every shop\.Customer"):
+        mentara_seed.seed(mode="light", now=NOW, registry=registry)
+    assert Profile.objects.count() == 5
