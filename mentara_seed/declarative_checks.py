@@ -3,14 +3,15 @@ commands: each names the seeder and the requirement.
 
 - E030: a requirement with no fill method that the engine cannot fill automatically;
 - E031: ``fill=`` (or ``fill_<name>``) names something that is not a method of the seeder;
-- E032: a field spec or a candidate filter names a field the model lacks;
+- E032: a field spec or a candidate filter names a field the model lacks, or a Faker provider
+  that does not exist;
 - E033: a distribution whose minimum is above its cap;
 - E034: a relation with no candidate rows and no way to create them (needs a database).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.core.checks import CheckMessage, Error, Tags, register
@@ -21,6 +22,7 @@ from .declarative import automatic_relation, writes_and_reads
 from .exceptions import ConfigurationError
 from .registry import Seeder, SeedRegistry, site
 from .requirements import MODES, Requirement
+from .values import Fake
 
 HINT = "See docs/declarative.md (Mistakes) in the mentara-seed repository."
 
@@ -41,15 +43,31 @@ def _missing_fields(model: type[models.Model], names: Iterable[str]) -> list[str
     return missing
 
 
+def _unknown_providers(specs: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{name}=Fake({spec.provider!r})"
+        for name, spec in specs.items()
+        if isinstance(spec, Fake) and not spec.exists
+    ]
+
+
 def static_errors(registry: SeedRegistry) -> Iterator[tuple[str, str]]:
     """(check id, message) for every declarative mistake visible without a database."""
     for seeder in registry:
-        missing = _missing_fields(seeder.model, getattr(seeder, "values", None) or {})
+        specs = getattr(seeder, "values", None) or {}
+        missing = _missing_fields(seeder.model, specs)
         if missing:
             yield (
                 "E032",
                 f"{type(seeder).__name__} ({seeder.label}): values names no field of "
                 f"{seeder.label}: {', '.join(missing)}",
+            )
+        unknown = _unknown_providers(specs)
+        if unknown:
+            yield (
+                "E032",
+                f"{type(seeder).__name__} ({seeder.label}): values names no Faker provider: "
+                f"{', '.join(unknown)}",
             )
         for requirement in seeder.requirements:
             yield from _requirement_errors(seeder, requirement)
@@ -88,6 +106,9 @@ def _requirement_errors(seeder: Seeder, requirement: Requirement) -> Iterator[tu
             "E032",
             f"{where}: values names no field of {relation.model._meta.label}: {', '.join(missing)}",
         )
+    unknown = _unknown_providers(requirement.values)
+    if unknown:
+        yield "E032", f"{where}: values names no Faker provider: {', '.join(unknown)}"
     if isinstance(requirement.candidates, dict):
         target = relation.model
         wrong = [

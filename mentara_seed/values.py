@@ -53,9 +53,10 @@ class Fake:
 
     provider: str
 
-    def __post_init__(self) -> None:
-        if not callable(getattr(_faker(), self.provider, None)):
-            raise ConfigurationError(f"Faker has no provider {self.provider!r}")
+    @property
+    def exists(self) -> bool:
+        """Whether Faker has the provider (a system check, E032, says so when not)."""
+        return callable(getattr(_faker(), self.provider, None))
 
     def __call__(self, rng: Rand, ctx: Any, parent: Any) -> Any:
         return rng.pick(pool(self.provider))
@@ -112,8 +113,12 @@ def pool(provider: str) -> tuple[Any, ...]:
     fake = Faker("en_US")
     fake.seed_instance(_POOL_SEED)
     make = getattr(fake, provider)
-    values = dict.fromkeys(make() for _ in range(_POOL_SIZE * 2))
-    return tuple(values)[:_POOL_SIZE]
+    drawn = [make() for _ in range(_POOL_SIZE * 2)]
+    try:
+        distinct = list(dict.fromkeys(drawn))
+    except TypeError:  # values that do not hash (lists, dicts): kept as drawn
+        distinct = drawn
+    return tuple(distinct[:_POOL_SIZE])
 
 
 #: (pattern over the field name, Faker provider); the first match wins.

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db.models import Q
 
-from mentara_seed import LongTail, Requirement, Seeder, SeedRegistry, site
+from mentara_seed import Fake, LongTail, Requirement, Seeder, SeedRegistry, site
 from mentara_seed.declarative_checks import static_errors
 from tests.conftest import run
 from tests.declarative_app import seeding
@@ -37,7 +37,7 @@ class NotAMethodSeeder(Seeder):
 
 
 class MissingSpecFieldSeeder(Seeder):
-    values: ClassVar[dict[str, Any]] = {"nickname": "x"}
+    values: ClassVar[dict[str, Any]] = {"nickname": "x", "first_name": Fake("no_such_provider")}
     requirements = (
         Requirement("orders", minimum=1, count="orders", values={"colour": "red"}),
         Requirement("reviews", minimum=1, count="reviews", candidates={"rating": Q(pk=1)}),
@@ -73,9 +73,10 @@ def test_a_fill_that_is_not_a_method_is_e031():
 
 def test_a_field_spec_naming_a_missing_field_is_e032():
     found = messages(MissingSpecFieldSeeder, Customer)
-    assert [code for code, _ in found] == ["E032", "E032", "E032"]
+    assert [code for code, _ in found] == ["E032", "E032", "E032", "E032"]
     text = "\n".join(message for _, message in found)
     assert "nickname" in text and "colour" in text and "rating" in text
+    assert "first_name=Fake('no_such_provider')" in text
     assert "requirement 'orders'" in text and "requirement 'reviews'" in text
 
 
