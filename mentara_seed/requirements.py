@@ -95,7 +95,7 @@ class Requirement:
     values: Mapping[str, Any] = field(default_factory=dict)
     #: Which existing rows an automatic fill may pick: a Q over the other side of a
     #: many-to-many, or ``{"field": Q}`` for a foreign key of the children it creates; values
-    #: may be ``OuterRef("field")``, the entity's own (exact, ``in`` and ``isnull`` lookups).
+    #: may be ``OuterRef("field")``, the entity's own (see ``values.LOOKUPS``).
     candidates: Q | Mapping[str, Q] | None = None
 
     def __post_init__(self) -> None:

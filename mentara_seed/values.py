@@ -14,6 +14,7 @@ constant) let a seeder or a requirement choose a field's values without writing 
 from __future__ import annotations
 
 import functools
+import operator
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.core import validators as dj_validators
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 from django.db.models.fields import NOT_PROVIDED
 from django.utils.text import slugify
 from faker import Faker
@@ -363,11 +364,31 @@ def parent_timestamp_field(model: type[models.Model]) -> str | None:
     return None
 
 
-def evaluate(q: Q, values: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
-    """A Q of exact/in/isnull lookups over one row's values; ``OuterRef("x")`` reads the
-    entity's ``x``. Used for candidate filters and count filters, in Python, after one read."""
-    from django.db.models import OuterRef
+#: The lookups a candidate filter may use, evaluated in Python on one read of the candidates.
+LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": operator.eq,
+    "in": lambda value, expected: value in expected,
+    "isnull": lambda value, expected: (value is None) is bool(expected),
+    "gt": lambda value, expected: value is not None and value > expected,
+    "gte": lambda value, expected: value is not None and value >= expected,
+    "lt": lambda value, expected: value is not None and value < expected,
+    "lte": lambda value, expected: value is not None and value <= expected,
+    "contains": lambda value, expected: value is not None and str(expected) in value,
+    "icontains": lambda value, expected: (
+        value is not None and str(expected).lower() in value.lower()
+    ),
+}
 
+
+def _lookup(path: str) -> tuple[str, str]:
+    """(field path, lookup) of a Q's key: ``"price__gte"`` -> ``("price", "gte")``."""
+    base, _, lookup = path.rpartition("__")
+    return (base, lookup) if base and lookup in LOOKUPS else (path, "exact")
+
+
+def evaluate(q: Q, values: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
+    """A Q over one row's values (lookups in LOOKUPS); ``OuterRef("x")`` reads the entity's
+    ``x``. Used for candidate filters and count filters, in Python, after one read."""
     results = []
     for child in q.children:
         if isinstance(child, Q):
@@ -378,22 +399,14 @@ def evaluate(q: Q, values: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
             expected = outer[str(expected.name)]
         if isinstance(expected, models.Model):
             expected = expected.pk
-        base, _, lookup = path.rpartition("__")
-        if lookup == "in":
-            results.append(values[base] in expected)
-        elif lookup == "isnull":
-            results.append((values[base] is None) is bool(expected))
-        else:
-            key = base if lookup == "exact" else path
-            results.append(values[key] == expected)
+        field_path, lookup = _lookup(path)
+        results.append(LOOKUPS[lookup](values[field_path], expected))
     combined = all(results) if q.connector == Q.AND else any(results)
     return not combined if q.negated else combined
 
 
 def q_paths(q: Q) -> tuple[set[str], set[str]]:
     """(row paths, entity paths) a Q reads, lookups removed."""
-    from django.db.models import OuterRef
-
     own: set[str] = set()
     outer: set[str] = set()
     for child in q.children:
@@ -403,8 +416,7 @@ def q_paths(q: Q) -> tuple[set[str], set[str]]:
             outer |= b
             continue
         path, expected = child
-        base, _, lookup = path.rpartition("__")
-        own.add(base if lookup in ("exact", "in", "isnull") else path)
+        own.add(_lookup(path)[0])
         if isinstance(expected, OuterRef):
             outer.add(str(expected.name))
     return own, outer

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q
 
 import mentara_seed
 from mentara_seed import ConfigurationError, Requirement, Seeder, SeedRegistry
 from mentara_seed.plan import build_steps
+from mentara_seed.values import evaluate, q_paths
 from tests.conftest import NOW, content_dump, fresh_database_urls, table_dump
 from tests.declarative_app import seeding
 from tests.declarative_app.models import (
@@ -387,3 +388,12 @@ def test_a_one_to_one_picks_every_candidate_once_and_says_when_none_is_left():
     with pytest.raises(ConfigurationError, match=r"shop\.Profile\.customer: every shop\.Customer"):
         mentara_seed.seed(mode="light", now=NOW, registry=registry)
     assert Profile.objects.count() == 5
+
+
+def test_candidate_filters_evaluate_lookups_and_the_entitys_own_values():
+    q = (Q(price__gte=10) & ~Q(seller=OuterRef("pk"))) | Q(status__in=["draft"])
+    assert evaluate(q, {"price": 12, "seller": 2, "status": "live"}, {"pk": 1})
+    assert not evaluate(q, {"price": 12, "seller": 1, "status": "live"}, {"pk": 1})
+    assert not evaluate(q, {"price": 9, "seller": 2, "status": "live"}, {"pk": 1})
+    assert evaluate(q, {"price": 1, "seller": 1, "status": "draft"}, {"pk": 1})
+    assert q_paths(q) == ({"price", "seller", "status"}, {"pk"})
