@@ -17,6 +17,7 @@ from typing import Any
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, connections, models
+from django.db.models import Q
 
 from .declarative import automatic_relation, writes_and_reads
 from .exceptions import ConfigurationError
@@ -109,7 +110,12 @@ def _requirement_errors(seeder: Seeder, requirement: Requirement) -> Iterator[tu
     unknown = _unknown_providers(requirement.values)
     if unknown:
         yield "E032", f"{where}: values names no Faker provider: {', '.join(unknown)}"
-    if isinstance(requirement.candidates, dict):
+    candidates = requirement.candidates
+    if relation.kind == "links" and candidates is not None and not isinstance(candidates, Q):
+        yield "E032", f"{where}: candidates of a many-to-many is a Q over the other side"
+    elif relation.kind == "children" and isinstance(candidates, Q):
+        yield "E032", f"{where}: candidates of child rows is {{'foreign_key': Q(...)}}"
+    if isinstance(requirement.candidates, Mapping):
         target = relation.model
         wrong = [
             name

@@ -80,6 +80,20 @@ def test_a_field_spec_naming_a_missing_field_is_e032():
     assert "requirement 'orders'" in text and "requirement 'reviews'" in text
 
 
+class CandidatesOfTheWrongShapeSeeder(Seeder):
+    requirements = (
+        Requirement("orders", minimum=1, count="orders", candidates=Q(status="placed")),
+        Requirement("favorites", minimum=1, count="favorites", candidates={"seller": Q(pk=1)}),
+    )
+
+
+def test_candidates_of_the_wrong_shape_are_e032():
+    found = messages(CandidatesOfTheWrongShapeSeeder, Customer)
+    assert [code for code, _ in found] == ["E032", "E032"]
+    assert "'orders': candidates of child rows is {'foreign_key': Q(...)}" in found[0][1]
+    assert "'favorites': candidates of a many-to-many is a Q" in found[1][1]
+
+
 def test_a_distribution_whose_minimum_is_above_its_cap_is_e033():
     [(code, message)] = messages(CapBelowMinimumSeeder, Customer)
     assert code == "E033"
