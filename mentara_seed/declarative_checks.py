@@ -115,11 +115,11 @@ def _requirement_errors(seeder: Seeder, requirement: Requirement) -> Iterator[tu
         yield "E032", f"{where}: candidates of a many-to-many is a Q over the other side"
     elif relation.kind == "children" and isinstance(candidates, Q):
         yield "E032", f"{where}: candidates of child rows is {{'foreign_key': Q(...)}}"
-    if isinstance(requirement.candidates, Mapping):
+    elif relation.kind == "children" and isinstance(candidates, Mapping):
         target = relation.model
         wrong = [
             name
-            for name in requirement.candidates
+            for name in candidates
             if _missing_fields(target, [name]) or not target._meta.get_field(name).is_relation
         ]
         if wrong:
