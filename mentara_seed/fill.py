@@ -37,6 +37,20 @@ def chunked(items: Sequence[K], size: int = IN_CHUNK) -> Iterator[Sequence[K]]:
         yield items[start : start + size]
 
 
+def _row_key(model: type[models.Model], attname: str, row: dict[str, Any]) -> str:
+    """The key a row uses for a field: its attname (``author_id``) or its name (``author``)."""
+    if attname in row:
+        return attname
+    for field in model._meta.concrete_fields:
+        if field.attname == attname:
+            return field.name
+    return attname
+
+
+def _value(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
 class FillContext:
     """What a seeder's ``create`` and ``fill_*`` methods use to read and write."""
 
@@ -182,11 +196,12 @@ class FillContext:
                 stream = self._streams[model] = Rand(self.seed, step, model._meta.label, "fields")
             for row in rows:
                 maker.complete(row, stream)
-        # Rows the seeder wrote whole still take their unique values from later generated ones.
+        # Values the seeder set itself are taken too: later generated ones must not repeat them.
         for (unique_model, fields), claimed in self._unique.items():
-            if unique_model is model and fields[0] in rows[0]:
+            if unique_model is model:
+                keys = [_row_key(model, name, rows[0]) for name in fields]
                 for row in rows:
-                    key = tuple(row.get(name) for name in fields)
+                    key = tuple(_value(row.get(name)) for name in keys)
                     if None not in key:
                         claimed.add(key)
 

@@ -439,11 +439,16 @@ class RowMaker:
         self.pick_filters = dict(pick_filters or {})
         opts = model._meta
         given = set(provided)
+        #: attname -> the key rows give that field by (``author`` for ``author_id``).
+        self.aliases: dict[str, str] = {}
         for name in list(provided):
             try:
-                given.add(opts.get_field(name).attname)
+                attname = opts.get_field(name).attname
             except FieldDoesNotExist:  # not a field: the writer refuses it
                 continue
+            given.add(attname)
+            if attname not in provided:
+                self.aliases[attname] = name
         self.fields: list[tuple[models.Field, Callable[[Rand, Any, Any, datetime | None], Any]]]
         self.fields = []
         self.unique = unique_sets(model)
@@ -574,7 +579,7 @@ class RowMaker:
 
         def free(pk: Any, row: dict[str, Any]) -> bool:
             for fields in rules:
-                key = tuple(pk if name == attname else row.get(name) for name in fields)
+                key = tuple(pk if name == attname else self.get(row, name) for name in fields)
                 if None not in key and key in ctx.unique_values(self.model, fields):
                     return False
             return True
@@ -605,6 +610,12 @@ class RowMaker:
 
     # Completing ---------------------------------------------------------------------------------
 
+    def get(self, row: dict[str, Any], attname: str) -> Any:
+        """A row's value of a field by attname, whichever key the row uses (an instance given
+        for a foreign key reads as its primary key)."""
+        value = row.get(self.aliases.get(attname, attname))
+        return value.pk if isinstance(value, models.Model) else value
+
     def complete(
         self, row: dict[str, Any], rng: Rand, parent: Any = None, after: datetime | None = None
     ) -> None:
@@ -616,13 +627,13 @@ class RowMaker:
         for _attempt in range(UNIQUE_ATTEMPTS):
             clash = None
             for fields, claimed in zip(self.unique, claims, strict=True):
-                key = tuple(row.get(name) for name in fields)
+                key = tuple(self.get(row, name) for name in fields)
                 if None not in key and key in claimed:
                     clash = fields
                     break
             if clash is None:
                 for fields, claimed in zip(self.unique, claims, strict=True):
-                    key = tuple(row.get(name) for name in fields)
+                    key = tuple(self.get(row, name) for name in fields)
                     if None not in key:
                         claimed.add(key)
                 return

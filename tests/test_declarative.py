@@ -397,3 +397,28 @@ def test_candidate_filters_evaluate_lookups_and_the_entitys_own_values():
     assert not evaluate(q, {"price": 9, "seller": 2, "status": "live"}, {"pk": 1})
     assert evaluate(q, {"price": 1, "seller": 1, "status": "draft"}, {"pk": 1})
     assert q_paths(q) == ({"price", "seller", "status"}, {"pk"})
+
+
+class ItemsGivenTheirOrderAsAnInstance(Seeder):
+    """A fill written in code that sets only the parent, as an instance: the engine picks each
+    item's product, distinct within the order (unique_together)."""
+
+    requirements = (Requirement("items", minimum=4, count="items"),)
+
+    def fill_items(self, ctx: Any, gaps: Any) -> None:
+        for gap in gaps:
+            for _ in range(gap.missing):
+                ctx.add(OrderItem, order=Order(pk=gap.pk), quantity=1, unit_price=1)
+
+
+def test_rows_added_in_code_get_their_missing_foreign_keys_respecting_unique_together():
+    seed()  # five products, and orders with one to three items each
+    registry = SeedRegistry()
+    registry.register(Order, ItemsGivenTheirOrderAsAnInstance)
+
+    report = mentara_seed.seed(mode="light", now=NOW, registry=registry)
+
+    assert report.satisfied
+    pairs = list(OrderItem.objects.values_list("order", "product"))
+    assert len(pairs) == len(set(pairs))
+    assert all(order.items.count() >= 4 for order in Order.objects.all())
