@@ -21,7 +21,7 @@ from .auditing import AuditContext, Gap, Step
 from .exceptions import ConfigurationError
 from .rand import Rand
 from .requirements import Target
-from .values import Candidates, RowMaker, q_paths
+from .values import Candidates, RowMaker, parent_timestamp_field, q_paths
 from .writers import writer_for
 
 K = TypeVar("K", bound=Hashable)
@@ -261,9 +261,13 @@ class FillContext:
             seeder = self.registry.get(model)
             key_field = seeder.key_field
             queryset = seeder.get_queryset(self.using)
-        rows = list(queryset.order_by(key_field, "pk").values_list("pk", *paths))
+        time_field = parent_timestamp_field(model)
+        extra = (time_field,) if time_field else ()
+        rows = list(queryset.order_by(key_field, "pk").values_list("pk", *paths, *extra))
         found = Candidates(
-            [row[0] for row in rows], [dict(zip(paths, row[1:], strict=True)) for row in rows]
+            [row[0] for row in rows],
+            [dict(zip(paths, row[1 : 1 + len(paths)], strict=True)) for row in rows],
+            {row[0]: row[-1] for row in rows if row[-1] is not None} if time_field else {},
         )
         self._candidates[(model, paths)] = (version, found)
         return found

@@ -336,6 +336,10 @@ def needs_value(field: models.Field) -> bool:
 
 
 def _late(field: models.Field) -> int:
+    """Relations first (times come after the rows they point at), then plain values, then
+    values made from others."""
+    if field.is_relation:
+        return -1
     if getattr(field, "auto_now", False):
         return 2
     if isinstance(field, models.CharField) and provider_for(field) in _DERIVED:
@@ -350,6 +354,8 @@ class Candidates:
 
     pks: list[Any]
     values: list[dict[str, Any]]
+    #: When each row came to be (its ``parent_timestamp_field``), where the model says.
+    times: dict[Any, datetime]
 
 
 def parent_timestamp_field(model: type[models.Model]) -> str | None:
@@ -470,6 +476,13 @@ class RowMaker:
         # Only rules that involve a generated value are ours to keep; the others are the seeder's.
         self.unique = tuple(s for s in self.unique if generated & set(s))
         self.generated = generated
+        # A generated time comes after the rows the row points at (a review after its product).
+        timed = any(isinstance(f, models.DateField) for f, _make in self.fields)
+        self.relations = [
+            (field.attname, field.related_model)
+            for field in opts.concrete_fields
+            if timed and field.is_relation and parent_timestamp_field(field.related_model)
+        ]
 
     # Makers: each returns a value for (rng, row, parent, after) ---------------------------------
 
@@ -610,6 +623,17 @@ class RowMaker:
 
     # Completing ---------------------------------------------------------------------------------
 
+    def _after_related(self, row: dict[str, Any], after: datetime | None) -> datetime | None:
+        """The latest of ``after`` and the times of the rows ``row`` points at so far."""
+        for attname, model in self.relations:
+            pk = self.get(row, attname)
+            if pk is None:
+                continue
+            moment = self.ctx.candidates(model).times.get(pk)
+            if moment is not None and (after is None or moment > after):
+                after = moment
+        return after
+
     def get(self, row: dict[str, Any], attname: str) -> Any:
         """A row's value of a field by attname, whichever key the row uses (an instance given
         for a foreign key reads as its primary key)."""
@@ -619,8 +643,12 @@ class RowMaker:
     def complete(
         self, row: dict[str, Any], rng: Rand, parent: Any = None, after: datetime | None = None
     ) -> None:
+        if self.relations:
+            after = self._after_related(row, after)  # the rows the seeder pointed it at
         for field, make in self.fields:
             row[field.attname] = make(rng, row, parent, after)
+            if field.is_relation and self.relations:
+                after = self._after_related(row, after)
         if not self.unique:
             return
         claims = [self.ctx.unique_values(self.model, fields) for fields in self.unique]

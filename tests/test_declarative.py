@@ -178,10 +178,15 @@ def test_times_follow_the_run_clock_and_come_after_the_parent():
         assert NOW - timedelta(days=366) <= customer.joined_at <= NOW
         for order in customer.orders.all():
             assert customer.joined_at <= order.placed_at <= NOW
-    for product in Product.objects.all():
+    for product in Product.objects.select_related("seller"):
         assert product.created_at <= product.updated_at <= NOW  # auto_now after auto_now_add
-        for review in product.reviews.all():
-            assert product.created_at <= review.created_at <= NOW
+        # After the rows it points at: the seller joined before listing the product.
+        assert product.seller.joined_at <= product.created_at
+        for review in product.reviews.select_related("author"):
+            assert max(product.created_at, review.author.joined_at) <= review.created_at <= NOW
+    for favorite in Favorite.objects.select_related("customer", "product"):
+        latest = max(favorite.customer.joined_at, favorite.product.created_at)
+        assert latest <= favorite.added_at <= NOW
 
 
 def test_another_now_moves_the_auto_now_fields():
