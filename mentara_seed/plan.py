@@ -1,9 +1,10 @@
 """From the registry, the mode and the overrides to an ordered list of steps.
 
-Population steps come first, in registration order; then each requirement, after the steps it
-names in ``after``, after every automatic step that writes rows it reads (its own entities, the
-rows it links to or picks), and otherwise in declaration order (a stable topological sort). The
-relations' order gives way where it would form a cycle; ``after`` never does.
+Population steps come first, in registration order unless one creates rows that another's
+automatic values point at (products need their sellers); then each requirement, after the steps
+it names in ``after``, after every automatic step that writes rows it reads (its own entities,
+the rows it links to or picks), and otherwise in declaration order (a stable topological sort).
+The relations' order gives way where it would form a cycle; ``after`` never does.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def build_steps(
                 distribution=requirement.distribution,
             )
             declared.append(Step(seeder, requirement, target))
-    return population + _ordered(declared, {s.id for s in population})
+    return _ordered(population, set()) + _ordered(declared, {s.id for s in population})
 
 
 def _ordered(steps: list[Step], done: set[str]) -> list[Step]:
@@ -102,9 +103,8 @@ def _sorted(steps: list[Step], done: set[str], implied: dict[int, set[int]]) -> 
     by_id = {step.id: index for index, step in enumerate(steps)}
     waiting_on: dict[int, set[int]] = {}
     for index, step in enumerate(steps):
-        assert step.requirement is not None
         needs = set()
-        for name in step.requirement.after:
+        for name in step.requirement.after if step.requirement is not None else ():
             if name in done:
                 continue
             if name not in by_id:

@@ -289,12 +289,14 @@ def test_distributions_give_each_entity_its_own_number():
 
 
 def test_steps_are_ordered_by_their_relations():
-    """The shop registers Order and Profile before Customer, whose steps create them."""
+    """The shop registers Order and Profile before Customer, whose steps create them, and
+    Product (whose sellers are customers) before Customer."""
     order = [step.id for step in build_steps(seeding.registry, mode="light")]
 
     def before(first: str, then: str) -> bool:
         return order.index(first) < order.index(then)
 
+    assert before("shop.Customer.population", "shop.Product.population")
     assert before("shop.Customer.orders", "shop.Order.items")
     assert before("shop.Customer.profile", "shop.Profile.follows")
     assert next(iter(seeding.registry)).label == "shop.Order"

@@ -30,8 +30,9 @@ def item_price(rng: Any, ctx: Any, parent: Any) -> Decimal:
     return Decimal(rng.randint(199, 9999)) / 100
 
 
-# Registered before the seeders whose steps create their entities: the order of the steps
-# follows from the relations, not from the order of registration.
+# Registered before the seeders whose steps create their entities (and products before the
+# customers who sell them): the order of the steps follows from the relations, not from the
+# order of registration.
 @register(Order, site=registry)
 class OrderSeeder(Seeder):
     requirements = (
@@ -60,25 +61,6 @@ class ProfileSeeder(Seeder):
     )
 
 
-@register(Customer, site=registry)
-class CustomerSeeder(Seeder):
-    population = Levels(light=6, medium=20, heavy=2000)
-    key_field = "email"
-    values: ClassVar[dict[str, Any]] = {"tier": Weighted({"basic": 4, "gold": 1})}
-    requirements = (
-        Requirement("orders", minimum=Levels(1, 2, 4), count="orders"),
-        Requirement("profile", minimum=1, count="profile"),
-        Requirement(
-            "favorites",
-            minimum=Levels(1, 2, 3),
-            count="favorites",
-            # Never one's own products.
-            candidates=~Q(seller=OuterRef("pk")),
-            values={"note": Fake("catch_phrase")},
-        ),
-    )
-
-
 @register(Tag, site=registry)
 class TagSeeder(Seeder):
     population = Levels(light=4, medium=8, heavy=60)
@@ -103,5 +85,24 @@ class ProductSeeder(Seeder):
             count="reviews",
             # Reviews are by customers other than the seller.
             candidates={"author": ~Q(pk=OuterRef("seller"))},
+        ),
+    )
+
+
+@register(Customer, site=registry)
+class CustomerSeeder(Seeder):
+    population = Levels(light=6, medium=20, heavy=2000)
+    key_field = "email"
+    values: ClassVar[dict[str, Any]] = {"tier": Weighted({"basic": 4, "gold": 1})}
+    requirements = (
+        Requirement("orders", minimum=Levels(1, 2, 4), count="orders"),
+        Requirement("profile", minimum=1, count="profile"),
+        Requirement(
+            "favorites",
+            minimum=Levels(1, 2, 3),
+            count="favorites",
+            # Never one's own products.
+            candidates=~Q(seller=OuterRef("pk")),
+            values={"note": Fake("catch_phrase")},
         ),
     )
