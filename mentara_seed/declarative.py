@@ -134,7 +134,12 @@ def relation_for(seeder: Seeder, requirement: Requirement) -> Relation:
         child = found.related_model
         constants = _constants(_strip(requirement.filter, name)) if requirement.filter else {}
         for key in constants:
-            child._meta.get_field(key)
+            try:
+                child._meta.get_field(key)
+            except FieldDoesNotExist:
+                raise ConfigurationError(
+                    f"its filter sets {key!r}, which is not a field of {child._meta.label}"
+                ) from None
         return Relation("children", child, found.field.attname, constants=constants)
     raise ConfigurationError(
         f"count={name!r} is not a reverse foreign key, reverse one-to-one or many-to-many; "

@@ -31,6 +31,12 @@ class TwoHopsSeeder(Seeder):
     requirements = (Requirement("products", minimum=1, count="orders__items"),)
 
 
+class FilterOnAMissingFieldSeeder(Seeder):
+    requirements = (
+        Requirement("orders", minimum=1, count="orders", filter=Q(orders__colour="red")),
+    )
+
+
 class NotAMethodSeeder(Seeder):
     requirements = (Requirement("orders", minimum=1, count="orders", fill="write_orders"),)
     write_orders = "not a method"
@@ -63,6 +69,8 @@ def test_a_count_the_engine_cannot_fill_is_e030_naming_seeder_and_requirement():
     assert "fill_customer()" in message
     [(code, message)] = messages(TwoHopsSeeder, Customer)
     assert code == "E030" and "more than one relation" in message
+    [(code, message)] = messages(FilterOnAMissingFieldSeeder, Customer)
+    assert code == "E030" and "'colour', which is not a field of shop.Order" in message
 
 
 def test_a_fill_that_is_not_a_method_is_e031():
