@@ -554,10 +554,11 @@ class RowMaker:
 
         def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> str:
             retry = row.get(field.attname) is not None  # a unique value already taken
-            text = (_derived(provider, row, rng) if provider in _DERIVED else None) or _text(
-                provider, rng
-            )
-            if retry:
+            derived = _derived(provider, row, rng) if provider in _DERIVED else None
+            text = derived or _text(provider, rng)
+            # A value made from the row's names cannot change by drawing again; another draw
+            # reads better than a number, which is kept for when draws keep colliding.
+            if retry and (derived is not None or rng.random() < 0.25):
                 text = _with_suffix(provider, text, str(rng.randint(2, 9_999)), size)
             return text[:size].rstrip() or "x"
 
