@@ -14,6 +14,7 @@ constant) let a seeder or a requirement choose a field's values without writing 
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import re
 import uuid
@@ -475,6 +476,7 @@ class RowMaker:
         self.fields.sort(key=lambda pair: _late(pair[0]))
         # Only rules that involve a generated value are ours to keep; the others are the seeder's.
         self.unique = tuple(s for s in self.unique if generated & set(s))
+        self._claims: list[set[tuple]] | None = None
         self.generated = generated
         # A generated time comes after the rows the row points at (a review after its product).
         timed = any(isinstance(f, models.DateField) for f, _make in self.fields)
@@ -606,10 +608,12 @@ class RowMaker:
                     f"{label} is a required relation with no {target._meta.label} row to point "
                     "at; register a seeder with a population for it, or set it in the seeder"
                 )
+            first = int(rng.random() * size)
             if pick_filter is None and not rules:
-                return candidates.pks[int(rng.random() * size)]
+                return candidates.pks[first]
             outer = ctx.entity_values(parent, outer_paths)
-            for index in rng.indices(size):
+            # The first draw usually fits; only then are the others walked, in a keyed order.
+            for index in itertools.chain((first,), rng.indices(size)):
                 if pick_filter is not None and not evaluate(
                     pick_filter, candidates.values[index], outer
                 ):
@@ -638,6 +642,8 @@ class RowMaker:
     def get(self, row: dict[str, Any], attname: str) -> Any:
         """A row's value of a field by attname, whichever key the row uses (an instance given
         for a foreign key reads as its primary key)."""
+        if not self.aliases:
+            return row.get(attname)
         value = row.get(self.aliases.get(attname, attname))
         return value.pk if isinstance(value, models.Model) else value
 
@@ -652,17 +658,20 @@ class RowMaker:
                 after = self._after_related(row, after)
         if not self.unique:
             return
-        claims = [self.ctx.unique_values(self.model, fields) for fields in self.unique]
+        if self._claims is None:  # the run's sets, read once
+            self._claims = [self.ctx.unique_values(self.model, fields) for fields in self.unique]
+        rules = list(zip(self.unique, self._claims, strict=True))
         for _attempt in range(UNIQUE_ATTEMPTS):
             clash = None
-            for fields, claimed in zip(self.unique, claims, strict=True):
-                key = tuple(self.get(row, name) for name in fields)
+            keys = []
+            for fields, claimed in rules:
+                key = tuple([self.get(row, name) for name in fields])
                 if None not in key and key in claimed:
                     clash = fields
                     break
+                keys.append(key)
             if clash is None:
-                for fields, claimed in zip(self.unique, claims, strict=True):
-                    key = tuple(self.get(row, name) for name in fields)
+                for key, (_fields, claimed) in zip(keys, rules, strict=True):
                     if None not in key:
                         claimed.add(key)
                 return
