@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         DatabaseNotReady,
         NotRegistered,
         SeedingError,
+        StrictFailure,
     )
     from .fill import FillContext
     from .pipeline import audit, seed_database
@@ -44,6 +45,7 @@ _EXPORTS = {
     "DatabaseNotReady": "exceptions",
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
+    "StrictFailure": "exceptions",
     "FillContext": "fill",
     "audit": "pipeline",
     "seed_database": "pipeline",
@@ -75,6 +77,7 @@ __all__ = [
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "StrictFailure",
     "Uniform",
     "Weighted",
     "audit",

@@ -25,7 +25,7 @@ from .registry import Seeder, SeedRegistry, site
 from .requirements import MODES, Requirement
 from .values import Fake
 
-HINT = "See docs/declarative.md (Mistakes) in the mentara-seed repository."
+HINT = "See docs/declarative.md (Mistakes) and docs/reference.md (System checks)."
 
 
 def _where(seeder: Seeder, requirement: Requirement | None) -> str:
@@ -176,7 +176,7 @@ def raise_first_error(registry: SeedRegistry, using: str | None = None) -> None:
     with ``using``, only the checks that need the (reachable, migrated) database."""
     found = static_errors(registry) if using is None else database_errors(registry, using)
     for code, message in found:
-        raise ConfigurationError(f"mentara_seed.{code}: {message}")
+        raise ConfigurationError(f"{message} (mentara_seed.{code})")
 
 
 @register()

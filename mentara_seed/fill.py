@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from django.db import connections, models
 from django.db.models import Q
 
-from .auditing import AuditContext, Gap, Step
+from .auditing import Gap, Step
 from .exceptions import ConfigurationError
 from .rand import Rand
 from .requirements import Target
@@ -95,10 +95,6 @@ class FillContext:
         self._candidates: dict[tuple[type[models.Model], tuple[str, ...]], Any] = {}
         #: Values of the entities of the step that candidate filters read, by pk.
         self.entity_rows: dict[Any, dict[str, Any]] = {}
-
-    @property
-    def audit_context(self) -> AuditContext:
-        return AuditContext(using=self.using, mode=self.mode, now=self.now, seed=self.seed)
 
     def target(self, step_id: str, default: int = 0) -> int:
         """The minimum in force for another step (for a parent that creates its children's

@@ -137,3 +137,20 @@ def fresh_database_urls(runs: Sequence[str]) -> Iterator[dict[str, str]]:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
         server.close()
+
+
+@pytest.fixture
+def register_on_site() -> Iterator[Callable[[Any, Any], None]]:
+    """Registers a seeder class on the global registry for one test, as a project's seeding.py
+    would (the commands use that registry)."""
+    from mentara_seed.registry import site
+
+    registered = []
+
+    def register(model: Any, seeder_class: Any) -> None:
+        site.register(model, seeder_class)
+        registered.append(model)
+
+    yield register
+    for model in registered:
+        site.unregister(model)
