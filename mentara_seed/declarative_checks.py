@@ -23,6 +23,7 @@ from .declarative import automatic_relation, writes_and_reads
 from .exceptions import ConfigurationError
 from .registry import Seeder, SeedRegistry, site
 from .requirements import MODES, Requirement
+from .validation import PathError, resolve_path
 from .values import Fake
 
 HINT = "See docs/declarative.md (Mistakes) and docs/reference.md (System checks)."
@@ -74,11 +75,22 @@ def static_errors(registry: SeedRegistry) -> Iterator[tuple[str, str]]:
             yield from _requirement_errors(seeder, requirement)
 
 
+def _count_is_reported(seeder: Seeder, count: str) -> bool:
+    """Whether the count path is already an E020 (not a relation path of the model)."""
+    try:
+        fields = resolve_path(seeder.model, count)
+    except PathError:
+        return True
+    return not fields[0].is_relation
+
+
 def _requirement_errors(seeder: Seeder, requirement: Requirement) -> Iterator[tuple[str, str]]:
     where = _where(seeder, requirement)
     method = getattr(seeder, requirement.fill_method, None)
     if (requirement.fill is not None or method is not None) and not callable(method):
         yield "E031", f"{where}: {requirement.fill_method} is not a method of the seeder"
+        return
+    if requirement.count is not None and _count_is_reported(seeder, requirement.count):
         return
     try:
         relation = automatic_relation(seeder, requirement)

@@ -72,6 +72,14 @@ def test_a_count_the_engine_cannot_fill_is_e030_naming_seeder_and_requirement():
     assert code == "E030" and "'colour', which is not a field of shop.Order" in message
 
 
+class NoSuchRelationSeeder(Seeder):
+    requirements = (Requirement("orders", minimum=1, count="order"),)
+
+
+def test_a_count_that_is_no_relation_is_left_to_e020_and_reported_once():
+    assert messages(NoSuchRelationSeeder, Customer) == []
+
+
 def test_a_fill_that_is_not_a_method_is_e031():
     [(code, message)] = messages(NotAMethodSeeder, Customer)
     assert code == "E031"
