@@ -429,3 +429,13 @@ def test_rows_added_in_code_get_their_missing_foreign_keys_respecting_unique_tog
     pairs = list(OrderItem.objects.values_list("order", "product"))
     assert len(pairs) == len(set(pairs))
     assert all(order.items.count() >= 4 for order in Order.objects.all())
+
+
+def test_a_dry_run_predicts_the_automatic_fills_and_writes_nothing():
+    predicted = seed(dry_run=True)
+    assert all(model.objects.count() == 0 for model in shop_models())
+
+    real = seed()
+
+    assert predicted.added == real.added
+    assert predicted.satisfied and real.satisfied

@@ -71,6 +71,9 @@ class Order(models.Model):
         SHIPPED = "shipped", "Shipped"
         DELIVERED = "delivered", "Delivered"
 
+    #: A natural key nobody sets: drawn from the customer's key and the order's ordinal, so
+    #: the order's own targets (a distribution) never depend on an allocated primary key.
+    number = models.CharField(max_length=12, unique=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
     status = models.CharField(max_length=10, choices=Status.choices)
     placed_at = models.DateTimeField(auto_now_add=True)

@@ -35,6 +35,7 @@ def item_price(rng: Any, ctx: Any, parent: Any) -> Decimal:
 # order of registration.
 @register(Order, site=registry)
 class OrderSeeder(Seeder):
+    key_field = "number"
     requirements = (
         # 1-3 items per order in light mode (1-5 in heavy), each order its own number.
         Requirement(
