@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .registry import Seeder, SeedRegistry, register, site
     from .report import SeedReport
     from .requirements import Levels, Requirement
+    from .values import Fake, Weighted
 
     seed = seed_database
 
@@ -59,6 +60,8 @@ _EXPORTS = {
     "SeedReport": "report",
     "Levels": "requirements",
     "Requirement": "requirements",
+    "Fake": "values",
+    "Weighted": "values",
 }
 
 __all__ = [
@@ -67,6 +70,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseNotReady",
     "Distribution",
+    "Fake",
     "FillContext",
     "Gap",
     "Levels",
@@ -80,6 +84,7 @@ __all__ = [
     "SeedingError",
     "StrictFailure",
     "Uniform",
+    "Weighted",
     "audit",
     "register",
     "seed",

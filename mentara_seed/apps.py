@@ -7,7 +7,7 @@ class MentaraSeedConfig(AppConfig):
     verbose_name = "mentara-seed"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, declarative_checks  # noqa: F401  (registers the system checks)
         from .registry import autodiscover
         from .signals import seed_after_migrate
 

@@ -127,9 +127,12 @@ def column_plan(
         elif not isinstance(field.target_field if field.is_relation else field, native):
             convert = Converter(functools.partial(_prep, field, connection))
         default: Callable[[], Any] | None = None
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            # Like save(): the current time, whatever the row says.
-            key, default = "", functools.partial(field.pre_save, SimpleNamespace(), True)
+        if key not in provided and (
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        ):
+            # Rows are completed with the run's clock before they get here; a row that still
+            # lacks the value gets what save() would give.
+            default = functools.partial(field.pre_save, SimpleNamespace(), True)
         elif key not in provided:
             if field.db_default is not NOT_PROVIDED and not field.has_default():
                 continue  # the database fills it in

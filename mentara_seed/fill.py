@@ -3,27 +3,25 @@
 Seeders describe rows as plain dicts of field values (attnames such as ``author_id`` are
 welcome) and hand them to :meth:`FillContext.add`; the context inserts them in batches through
 a writer (see ``writers``). Fields a seeder does not set but the model requires are completed
-by model-bakery's generators, so a model that gains a required field keeps seeding.
+with automatic values (see ``values``), so a model that gains a required field keeps seeding.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connections, models
-from django.db.models.fields import NOT_PROVIDED
-from model_bakery import random_gen
-from model_bakery.baker import Baker
+from django.db.models import Q
 
 from .auditing import Gap, Step
 from .exceptions import ConfigurationError
-from .rand import Rand, derive_seed
+from .rand import Rand
 from .requirements import Target
+from .values import Candidates, RowMaker, parent_timestamp_field, q_paths
 from .writers import writer_for
 
 K = TypeVar("K", bound=Hashable)
@@ -39,29 +37,18 @@ def chunked(items: Sequence[K], size: int = IN_CHUNK) -> Iterator[Sequence[K]]:
         yield items[start : start + size]
 
 
-@functools.cache
-def _fields_to_complete(
-    model: type[models.Model], provided: frozenset[str]
-) -> tuple[models.Field, ...]:
-    """Concrete fields that need a value the seeder did not provide and the model has no
-    default for; model-bakery generates those."""
-    needed = []
+def _row_key(model: type[models.Model], attname: str, row: dict[str, Any]) -> str:
+    """The key a row uses for a field: its attname (``author_id``) or its name (``author``)."""
+    if attname in row:
+        return attname
     for field in model._meta.concrete_fields:
-        if field.primary_key or field.name in provided or field.attname in provided:
-            continue
-        if field.null or field.has_default() or field.db_default is not NOT_PROVIDED:
-            continue
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            continue
-        if field.blank and field.empty_strings_allowed:
-            continue  # a blank text field is satisfied by "".
-        if field.is_relation:
-            raise ConfigurationError(
-                f"{model._meta.label}.{field.name} is a required relation the seeder does not "
-                "set; set it in the seeder (mentara-seed never invents parent rows)"
-            )
-        needed.append(field)
-    return tuple(needed)
+        if field.attname == attname:
+            return field.name
+    return attname
+
+
+def _value(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
 
 
 class FillContext:
@@ -77,6 +64,7 @@ class FillContext:
         batch_size: int = 1000,
         fast_path: bool = True,
         bulk_loads: bool = True,
+        registry: Any = None,
     ) -> None:
         self.using = using
         self.mode = mode
@@ -93,13 +81,22 @@ class FillContext:
         self.ordinal_start = 0
         self._buffers: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
         self._claimed: dict[tuple[str, str], set[Any]] = defaultdict(set)
-        self._batches = 0
         self.writer = writer_for(using, batch_size, fast=fast_path, bulk_loads=bulk_loads)
         self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
         #: Rows this run wrote per model: what invalidates a cached read.
         self._written: Counter[type[models.Model]] = Counter()
         #: Values claimed since the last checkpoint, to release if the step is retried.
         self._claims_since_checkpoint: list[tuple[tuple[str, str], Any]] = []
+        #: The registry of the run: its seeders' field specs and keys apply to generated rows.
+        self.registry = registry
+        #: Values of every uniqueness rule this run generates for, existing and claimed.
+        self._unique: dict[tuple[type[models.Model], tuple[str, ...]], set[tuple]] = {}
+        #: Per model: the keyed stream that completes rows a seeder writes (see add()).
+        self._streams: dict[type[models.Model], Rand] = {}
+        self._makers: dict[tuple[type[models.Model], frozenset[str]], RowMaker] = {}
+        self._candidates: dict[tuple[type[models.Model], tuple[str, ...]], Any] = {}
+        #: Values of the entities of the step that candidate filters read, by pk.
+        self.entity_rows: dict[Any, dict[str, Any]] = {}
 
     def checkpoint(self) -> tuple[Counter[str], Counter[type[models.Model]], dict[Any, str]]:
         """What a step about to run may change in the context; see ``restore``."""
@@ -117,6 +114,9 @@ class FillContext:
             self._claimed[key].discard(value)
         self._claims_since_checkpoint = []
         self._cache.clear()
+        # Automatic fills' reads hold the rolled-back step's values and rows: read them again.
+        self._unique.clear()
+        self._candidates.clear()
 
     def target(self, step_id: str, default: int = 0) -> int:
         """The minimum in force for another step (for a parent that creates its children's
@@ -135,7 +135,8 @@ class FillContext:
         self.step = step
         self.ordinal_start = ordinal_start
         self.step_added = Counter()
-        self._batches = 0
+        self._streams = {}
+        self.entity_rows = {}
 
     def rng(self, *parts: object) -> Rand:
         """A generator keyed by the seed, the step's model, and ``parts`` (entity key, purpose,
@@ -203,17 +204,108 @@ class FillContext:
     def _complete_required_fields(
         self, model: type[models.Model], rows: list[dict[str, Any]]
     ) -> None:
-        fields = _fields_to_complete(model, frozenset(rows[0]))
-        if not fields:
+        maker = self.row_maker(model, frozenset(rows[0]))
+        if maker.fields:
+            # One keyed stream per model and step, drawn row after row: the values depend on
+            # the rows' order, never on how they were batched.
+            stream = self._streams.get(model)
+            if stream is None:
+                step = self.step.id if self.step else ""
+                stream = self._streams[model] = Rand(self.seed, step, model._meta.label, "fields")
+            for row in rows:
+                maker.complete(row, stream)
+        # Values the seeder set itself are taken too: later generated ones must not repeat them.
+        for (unique_model, fields), claimed in self._unique.items():
+            if unique_model is model:
+                keys = [_row_key(model, name, rows[0]) for name in fields]
+                for row in rows:
+                    key = tuple(_value(row.get(name)) for name in keys)
+                    if None not in key:
+                        claimed.add(key)
+
+    def row_maker(
+        self,
+        model: type[models.Model],
+        provided: frozenset[str],
+        specs: dict[str, Any] | None = None,
+        pick_filters: dict[str, Q] | None = None,
+    ) -> RowMaker:
+        """How rows of ``model`` that set ``provided`` are completed: the seeder's field specs
+        of that model (if any), then ``specs``."""
+        if specs is None and pick_filters is None:
+            cached = self._makers.get((model, provided))
+            if cached is not None:
+                return cached
+        merged = dict(self.model_specs(model))
+        merged.update(specs or {})
+        maker = RowMaker(self, model, provided, merged, pick_filters)
+        if specs is None and pick_filters is None:
+            self._makers[(model, provided)] = maker
+        return maker
+
+    def model_specs(self, model: type[models.Model]) -> dict[str, Any]:
+        if self.registry is not None and self.registry.is_registered(model):
+            return dict(getattr(self.registry.get(model), "values", None) or {})
+        return {}
+
+    def unique_values(self, model: type[models.Model], fields: tuple[str, ...]) -> set[tuple]:
+        """Every value of a uniqueness rule that exists or this run has claimed (read once a run:
+        the run holds the seeding lock, and everything it writes is added)."""
+        key = (model, fields)
+        claimed = self._unique.get(key)
+        if claimed is None:
+            self.flush(model)
+            claimed = self._unique[key] = {
+                tuple(row)
+                for row in model._base_manager.using(self.using).values_list(*fields)
+                if None not in row
+            }
+        return claimed
+
+    def candidates(self, model: type[models.Model], pick_filter: Q | None = None) -> Candidates:
+        """Existing rows of ``model`` in a stable order (its seeder's key, then pk), with the
+        values ``pick_filter`` reads; read again only after this run writes rows of ``model``
+        (called once per row: the check costs no query and leaves open streams alone)."""
+        paths = tuple(sorted(q_paths(pick_filter)[0])) if pick_filter is not None else ()
+        if self._buffers.get(model):
+            self.flush(model)  # queued rows are candidates too
+        version = self._written[model._meta.concrete_model]
+        hit = self._candidates.get((model, paths))
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        key_field = "pk"
+        queryset = model._default_manager.using(self.using)
+        if self.registry is not None and self.registry.is_registered(model):
+            seeder = self.registry.get(model)
+            key_field = seeder.key_field
+            queryset = seeder.get_queryset(self.using)
+        time_field = parent_timestamp_field(model)
+        extra = (time_field,) if time_field else ()
+        rows = list(queryset.order_by(key_field, "pk").values_list("pk", *paths, *extra))
+        found = Candidates(
+            [row[0] for row in rows],
+            [dict(zip(paths, row[1 : 1 + len(paths)], strict=True)) for row in rows],
+            {row[0]: row[-1] for row in rows if row[-1] is not None} if time_field else {},
+        )
+        self._candidates[(model, paths)] = (version, found)
+        return found
+
+    def entity_values(self, parent: Any, paths: set[str]) -> dict[str, Any]:
+        """The entity's values a candidate filter refers to (``OuterRef``), loaded by the fill."""
+        if parent is None:
+            return {}
+        return self.entity_rows.get(getattr(parent, "pk", parent), {})
+
+    def load_entities(self, model: type[models.Model], pks: Sequence[Any], paths: set[str]) -> None:
+        """Read ``paths`` of the entities ``pks`` at once, for candidate filters."""
+        if not paths:
             return
-        self._batches += 1
-        step = self.step.id if self.step else ""
-        # model-bakery draws from one module-level Random; seeding it per batch keeps it keyed.
-        random_gen.baker_random.seed(derive_seed(self.seed, step, model._meta.label, self._batches))
-        baker = Baker(model, _using=self.using)
-        for row in rows:
-            for field in fields:
-                row[field.attname] = baker.generate_value(field, commit=False)
+        names = sorted(paths)
+        for part in chunked(list(pks)):
+            for row in (
+                model._base_manager.using(self.using).filter(pk__in=part).values_list("pk", *names)
+            ):
+                self.entity_rows[row[0]] = dict(zip(names, row[1:], strict=True))
 
     # Reading helpers ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from .conf import (
     validate_positive_int,
     validate_seed,
 )
+from .declarative_checks import raise_first_error
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
 from .failures import FAULTS, RunState
 from .fill import FillContext
@@ -151,11 +152,13 @@ def prepare(
     mode, scale, seed, now = _options(mode, scale, seed, now)
     batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
     validate_registry(registry)
+    raise_first_error(registry)
     steps = build_steps(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
     check_database(using)
     check_time_span(steps, now, connections[using].vendor)
+    raise_first_error(registry, using=using)
     return (
         steps,
         AuditContext(using=using, mode=mode, now=now, seed=seed, scale=scale),
@@ -314,6 +317,7 @@ def _fill_and_verify(
         batch_size=batch_size,
         fast_path=seed_settings.fast_path,
         bulk_loads=seed_settings.bulk_loads,
+        registry=registry,
     )
     ctx.targets = {step.id: step.target for step in steps}
     remaining = report.gaps

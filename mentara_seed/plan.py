@@ -1,7 +1,10 @@
 """From the registry, the mode and the overrides to an ordered list of steps.
 
-Population steps come first, in registration order; then each requirement, after the steps it
-names in ``after`` and otherwise in declaration order (a stable topological sort).
+Population steps come first, in registration order unless one creates rows that another's
+automatic values point at (products need their sellers); then each requirement, after the steps
+it names in ``after``, after every automatic step that writes rows it reads (its own entities,
+the rows it links to or picks), and otherwise in declaration order (a stable topological sort).
+The relations' order gives way where it would form a cycle; ``after`` never does.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import heapq
 from collections.abc import Mapping
 
 from .auditing import Step
+from .declarative import writes_and_reads
 from .exceptions import ConfigurationError, NotRegistered
 from .registry import SeedRegistry
 from .requirements import POPULATION, Levels, as_levels, resolve
@@ -67,10 +71,32 @@ def build_steps(
                 distribution=requirement.distribution,
             )
             declared.append(Step(seeder, requirement, target))
-    return population + _ordered(declared, {s.id for s in population})
+    return _ordered(population, set()) + _ordered(declared, {s.id for s in population})
 
 
 def _ordered(steps: list[Step], done: set[str]) -> list[Step]:
+    try:
+        return _sorted(steps, done, _relation_edges(steps))
+    except ConfigurationError:
+        # The relations alone may form a cycle (a reverse and a forward many-to-many between
+        # the same models); the declared order and after= still decide.
+        return _sorted(steps, done, {})
+
+
+def _relation_edges(steps: list[Step]) -> dict[int, set[int]]:
+    """For each step, the automatic steps that write a model it reads."""
+    effects = [writes_and_reads(step) for step in steps]
+    edges: dict[int, set[int]] = {}
+    for index, (_writes, reads) in enumerate(effects):
+        edges[index] = {
+            other
+            for other, (writes, _reads) in enumerate(effects)
+            if other != index and writes & reads
+        }
+    return edges
+
+
+def _sorted(steps: list[Step], done: set[str], implied: dict[int, set[int]]) -> list[Step]:
     by_id = {step.id: index for index, step in enumerate(steps)}
     waiting_on: dict[int, set[int]] = {}
     for index, step in enumerate(steps):
@@ -83,7 +109,7 @@ def _ordered(steps: list[Step], done: set[str]) -> list[Step]:
                     f"{step.id} is declared after {name!r}, which is not a registered step"
                 )
             needs.add(by_id[name])
-        waiting_on[index] = needs
+        waiting_on[index] = needs | implied.get(index, set())
     ready = [index for index, needs in waiting_on.items() if not needs]
     heapq.heapify(ready)
     order: list[int] = []

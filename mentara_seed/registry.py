@@ -9,9 +9,9 @@ models; :func:`autodiscover` imports those modules when the app registry is read
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from django.db import models
 from django.utils.module_loading import autodiscover_modules
@@ -53,16 +53,35 @@ class Seeder:
         """The entities this seeder is responsible for (a proxy's manager already filters them)."""
         return self.model._default_manager.using(using)
 
+    #: Field specs for rows of ``model`` that the engine completes: a constant,
+    #: ``Fake("provider")``, ``Weighted({...})`` or a callable of ``(rng, ctx, parent)``.
+    values: ClassVar[Mapping[str, Any]] = {}
+
     def create(self, ctx: FillContext, count: int) -> None:
         """Create ``count`` new entities to meet the population; ``ctx.ordinal_start`` is the
-        number that already exist."""
-        raise NotImplementedError(f"{type(self).__name__} declares a population but no create()")
+        number that already exist. By default, entities made from automatic values alone."""
+        from .declarative import create_entities
+
+        create_entities(self, ctx, count)
 
     def fill(self, requirement: Requirement, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        method: Callable[[FillContext, Sequence[Gap]], None] = getattr(
-            self, requirement.fill_method
+        """Call ``fill_<name>`` (or ``fill=``); without one, the engine fills the relation."""
+        method: Callable[[FillContext, Sequence[Gap]], None] | None = getattr(
+            self, requirement.fill_method, None
         )
-        method(ctx, gaps)
+        if callable(method):
+            method(ctx, gaps)
+            return
+        if requirement.fill is not None or method is not None:
+            raise ConfigurationError(
+                f"{type(self).__name__}.{requirement.name}: {requirement.fill_method} is not a "
+                "method of the seeder"
+            )
+        from .declarative import fill_automatically
+
+        if ctx.step is None:
+            raise ConfigurationError(f"{self.label}.{requirement.name}: fill outside a step")
+        fill_automatically(self, ctx.step, ctx, gaps)
 
     def requirement_names(self) -> list[str]:
         names = [r.name for r in self.requirements]
@@ -99,22 +118,14 @@ class SeedRegistry:
 
     @staticmethod
     def _check_fill_methods(seeder: Seeder) -> None:
-        if seeder.population is not None and type(seeder).create is Seeder.create:
-            raise ConfigurationError(
-                f"{type(seeder).__name__} declares a population but does not define create()"
-            )
+        # A requirement without a fill method is filled by the engine; whether it can be is a
+        # system check (mentara_seed.E030), so a mistake never breaks every manage.py command.
         names = [r.name for r in seeder.requirements]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ConfigurationError(
                 f"{seeder.label} declares requirement(s) twice: {', '.join(sorted(duplicates))}"
             )
-        for requirement in seeder.requirements:
-            if not callable(getattr(seeder, requirement.fill_method, None)):
-                raise ConfigurationError(
-                    f"{type(seeder).__name__} declares requirement {requirement.name!r} "
-                    f"but has no method {requirement.fill_method}()"
-                )
 
     def unregister(self, model: type[models.Model]) -> None:
         if model not in self._registry:

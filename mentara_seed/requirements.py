@@ -7,8 +7,8 @@ per mode as :class:`Levels`; settings overrides and ``--scale`` are applied by :
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -71,7 +71,8 @@ class Requirement:
     ``window_days`` with ``recent`` (the timestamp path) counts only rows from the last N days.
     ``distribution`` gives each entity its own target between the minimum and a cap (see
     ``distributions``); without one, every entity's target is the minimum.
-    The seeder fills gaps with its method ``fill_<name>`` (or ``fill`` when given).
+    The seeder fills gaps with its method ``fill_<name>`` (or ``fill`` when given); without
+    one, the engine fills the relation ``count`` names (see ``declarative``).
     ``after`` names steps (``"app_label.Model.requirement"``) that must be filled before this one.
     """
 
@@ -89,6 +90,14 @@ class Requirement:
     after: tuple[str, ...] = ()
     help: str = ""
     distribution: Distribution | None = None
+    #: Field specs for the rows an automatic fill creates (children, or link rows of an explicit
+    #: through model): a constant, ``Fake("provider")``, ``Weighted({...})`` or a callable of
+    #: ``(rng, ctx, parent)``.
+    values: Mapping[str, Any] = field(default_factory=dict)
+    #: Which existing rows an automatic fill may pick: a Q over the other side of a
+    #: many-to-many, or ``{"field": Q}`` for a foreign key of the children it creates; values
+    #: may be ``OuterRef("field")``, the entity's own (see ``values.LOOKUPS``).
+    candidates: Q | Mapping[str, Q] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "minimum", as_levels(self.minimum))

@@ -12,7 +12,8 @@ and write the same data; only the speed differs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -49,9 +50,28 @@ class BulkCreateWriter:
 
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         instances = [model(**row) for row in rows]
-        return model._default_manager.using(self.using).bulk_create(
-            instances, batch_size=self.batch_size
-        )
+        with _given_times_kept(model, frozenset(rows[0]) if rows else frozenset()):
+            return model._default_manager.using(self.using).bulk_create(
+                instances, batch_size=self.batch_size
+            )
+
+
+@contextlib.contextmanager
+def _given_times_kept(model: type[models.Model], provided: frozenset[str]) -> Iterator[None]:
+    """bulk_create stamps ``auto_now``/``auto_now_add`` fields with the wall clock; a value the
+    row gives (the run's clock) is kept instead, as the fast paths keep it."""
+    flipped = []
+    for field in model._meta.concrete_fields:
+        if field.attname in provided or field.name in provided:
+            flags = (getattr(field, "auto_now", False), getattr(field, "auto_now_add", False))
+            if any(flags):
+                flipped.append((field, flags))
+                field.auto_now = field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field, (auto_now, auto_now_add) in flipped:
+            field.auto_now, field.auto_now_add = auto_now, auto_now_add
 
 
 class ExecutemanyWriter(BulkCreateWriter):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Callable, Iterator
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -90,6 +95,48 @@ def content_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]
             rows.append(tuple(values))
         dump[model._meta.label] = rows
     return dump
+
+
+def postgres_url(settings: dict[str, Any], name: str) -> str:
+    user = quote(settings["USER"] or "", safe="")
+    password = quote(str(settings["PASSWORD"] or ""), safe="")
+    userinfo = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = quote(settings["HOST"] or "", safe="")
+    port = f":{settings['PORT']}" if settings["PORT"] else ""
+    return f"postgres://{userinfo}{host}{port}/{name}"
+
+
+@contextlib.contextmanager
+def fresh_database_urls(runs: Sequence[str]) -> Iterator[dict[str, str]]:
+    """A fresh, empty database per run name, on the vendor the suite runs on, dropped after."""
+    if connection.vendor == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield {name: f"sqlite:///{tmp}/{name}.sqlite3" for name in runs}
+        return
+    assert connection.vendor == "postgresql", f"no fresh databases for {connection.vendor}"
+    import psycopg
+    from psycopg import sql
+
+    settings = connection.settings_dict
+    names = {name: f"mentara_determinism_{uuid.uuid4().hex[:10]}_{name}" for name in runs}
+    server = psycopg.connect(
+        dbname="postgres",
+        host=settings["HOST"] or None,
+        port=settings["PORT"] or None,
+        user=settings["USER"] or None,
+        password=settings["PASSWORD"] or None,
+        autocommit=True,
+    )
+    try:
+        for name in names.values():
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        yield {run: postgres_url(settings, name) for run, name in names.items()}
+    finally:
+        for name in names.values():
+            server.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        server.close()
 
 
 @pytest.fixture

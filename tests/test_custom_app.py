@@ -49,7 +49,7 @@ def test_the_mentara_tables_are_not_touched():
     assert table_dump("mentara") == before
 
 
-def test_model_bakery_completes_the_required_fields():
+def test_automatic_values_complete_the_required_fields():
     mentara_seed.seed(mode="light", now=NOW, registry=library_registry())
 
     books = list(Book.objects.all())
@@ -156,13 +156,15 @@ def test_a_required_foreign_key_left_unset_is_a_clear_error():
     assert Author.objects.count() == 0
 
 
-def test_an_unset_foreign_key_in_a_fill_rolls_back_that_step():
+def test_an_unset_foreign_key_in_a_fill_is_picked_among_existing_rows():
     registry = SeedRegistry()
     registry.register(Author, ForgetfulAuthorSeeder)
 
-    with pytest.raises(ConfigurationError, match=r"testapp\.Book\.author"):
-        mentara_seed.seed(mode="light", now=NOW, registry=registry)
+    mentara_seed.seed(mode="light", now=NOW, registry=registry)
 
-    # The population step had completed in its own transaction; the books step wrote nothing.
-    assert Author.objects.count() == 2
-    assert Book.objects.count() == 0
+    # The fill forgot author_id: each book points at an existing author picked by rank (which
+    # need not be the gap's author, so the engine's own passes decide when it converges).
+    assert Book.objects.count() >= 2
+    assert set(Book.objects.values_list("author_id", flat=True)) <= set(
+        Author.objects.values_list("pk", flat=True)
+    )

@@ -11,22 +11,20 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.apps import apps
-from django.db import connection, models
+from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
 
 from project.mentara.seeding import PLATFORM_DAYS
+from tests.conftest import fresh_database_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW_ISO = "2026-01-15T12:00:00Z"
@@ -83,46 +81,11 @@ def build(url: str, options: tuple[str, ...]) -> Outcome:
     return Outcome(report, dump)
 
 
-def postgres_url(settings: dict[str, Any], name: str) -> str:
-    user = quote(settings["USER"] or "", safe="")
-    password = quote(str(settings["PASSWORD"] or ""), safe="")
-    userinfo = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(settings["HOST"] or "", safe="")
-    port = f":{settings['PORT']}" if settings["PORT"] else ""
-    return f"postgres://{userinfo}{host}{port}/{name}"
-
-
 @pytest.fixture(scope="module")
 def database_urls() -> Iterator[dict[str, str]]:
     """A fresh, empty database per run, on the vendor the suite runs on."""
-    if connection.vendor == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield {name: f"sqlite:///{tmp}/{name}.sqlite3" for name in RUNS}
-        return
-    assert connection.vendor == "postgresql", f"no fresh databases for {connection.vendor}"
-    import psycopg
-    from psycopg import sql
-
-    settings = connection.settings_dict
-    names = {name: f"mentara_determinism_{uuid.uuid4().hex[:10]}_{name}" for name in RUNS}
-    server = psycopg.connect(
-        dbname="postgres",
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        autocommit=True,
-    )
-    try:
-        for name in names.values():
-            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        yield {run: postgres_url(settings, name) for run, name in names.items()}
-    finally:
-        for name in names.values():
-            server.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        server.close()
+    with fresh_database_urls(list(RUNS)) as urls:
+        yield urls
 
 
 @pytest.fixture(scope="module")

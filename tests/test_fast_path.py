@@ -152,3 +152,20 @@ def test_every_writer_stores_what_bulk_create_stores(by_instance, returning):
     assert (first["book_id"], first["shelf"], first["returned"]) == (book.pk, "main", False)
     assert first["details"] == {"n": 0, "tags": ["a", "b"]}
     assert first["lent_at"] == NOW
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_every_writer_keeps_an_auto_now_add_value_the_row_gives(fast):
+    """bulk_create would stamp recorded_at with the wall clock; a seeder's (the run's) value is
+    kept on every path."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    book = Book.objects.create(author=author, title="T", isbn="1", pages=1)
+    given = NOW - timedelta(days=3)
+    rows = [{**row, "recorded_at": given} for row in loan_rows(book, by_instance=False)]
+    writer = writer_for("default", 2, fast=fast)
+    writer.write(Loan, rows, returning=False)
+    writer.finish()
+
+    assert set(Loan.objects.values_list("recorded_at", flat=True)) == {given}
+    # The field's own flags are back for everyone else.
+    assert Loan._meta.get_field("recorded_at").auto_now_add

@@ -1,0 +1,360 @@
+"""Automatic fills: what the engine does for a requirement with no ``fill_<name>`` method and
+for a population with no ``create()``.
+
+What ``count`` names decides the fill:
+
+- a reverse foreign key or reverse one-to-one: child rows that point at the entity, every other
+  field completed automatically (see ``values``), equality lookups of ``filter`` applied as
+  constants, a ``recent`` timestamp drawn inside the window;
+- a many-to-many, forward or reverse, self-referential included, with an auto-created or an
+  explicit ``through`` model: link rows to existing rows of the other side, distinct, never a
+  pair already there, never the entity itself, among the rows ``candidates`` allows.
+
+Every row is drawn from a generator keyed by (seed, model, entity key, requirement, first
+ordinal); an entity whose seeder has no natural key is keyed by its rank in primary-key order,
+which two fresh databases, or a run resumed after a crash, agree on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Q
+from django.db.models.fields.related import ForeignObjectRel
+
+from .exceptions import ConfigurationError
+from .values import evaluate, needs_value, parent_timestamp_field, q_paths
+
+if TYPE_CHECKING:
+    from .auditing import Gap, Step
+    from .fill import FillContext
+    from .registry import Seeder
+    from .requirements import Requirement
+
+
+@dataclass(frozen=True)
+class Relation:
+    """How an automatic fill writes rows for one requirement."""
+
+    #: "children" (rows pointing at the entity) or "links" (many-to-many rows).
+    kind: str
+    #: The model whose rows are written: the child model or the through model.
+    model: type[models.Model]
+    #: The attname on ``model`` that points at the entity.
+    entity_field: str
+    #: Links: the attname on ``model`` that points at the other side, and that side's model.
+    partner_field: str | None = None
+    partner: type[models.Model] | None = None
+    #: Children: field values the count's filter requires (its equality lookups).
+    constants: Mapping[str, Any] = field(default_factory=dict)
+    #: Links: the count's filter as a filter on the other side.
+    partner_filter: Q | None = None
+
+
+def has_fill_method(seeder: Seeder, requirement: Requirement) -> bool:
+    return callable(getattr(seeder, requirement.fill_method, None))
+
+
+def _strip(q: Q, prefix: str) -> Q:
+    """The Q with ``prefix__`` removed from every lookup; raises where a lookup is elsewhere."""
+    stripped = Q()
+    stripped.connector, stripped.negated = q.connector, q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            stripped.children.append(_strip(child, prefix))
+            continue
+        path, value = child
+        if not path.startswith(f"{prefix}__"):
+            raise ConfigurationError(f"its filter reads {path!r}, outside the counted relation")
+        stripped.children.append((path[len(prefix) + 2 :], value))
+    return stripped
+
+
+def _constants(q: Q) -> dict[str, Any]:
+    """The equality lookups of an AND-only, un-negated Q: the values children must hold."""
+    if q.negated or (q.connector != Q.AND and len(q.children) > 1):
+        raise ConfigurationError("its filter is not a plain AND of equalities")
+    constants: dict[str, Any] = {}
+    for child in q.children:
+        if isinstance(child, Q):
+            constants.update(_constants(child))
+            continue
+        path, value = child
+        name = path.removesuffix("__exact")
+        if "__" in name:
+            raise ConfigurationError(f"its filter looks up {path!r}, not a field's own value")
+        constants[name] = value
+    return constants
+
+
+def relation_for(seeder: Seeder, requirement: Requirement) -> Relation:
+    """What an automatic fill of ``requirement`` writes; raises ConfigurationError saying why
+    the engine cannot fill it."""
+    if requirement.count is None:
+        raise ConfigurationError("it counts with expression=, which names no relation")
+    name = requirement.count
+    if "__" in name:
+        raise ConfigurationError(
+            f"count={name!r} crosses more than one relation; an automatic fill needs one"
+        )
+    try:
+        found = seeder.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise ConfigurationError(f"count={name!r} is not a field of {seeder.label}") from None
+    if found.many_to_many:
+        if isinstance(found, ForeignObjectRel):
+            m2m = found.field
+            through = found.through
+            entity_name, partner_name = m2m.m2m_reverse_field_name(), m2m.m2m_field_name()
+            partner = found.related_model
+        else:
+            m2m = found
+            through = found.remote_field.through
+            entity_name, partner_name = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+            partner = found.related_model
+        if m2m.remote_field.symmetrical and m2m.model is m2m.related_model:
+            raise ConfigurationError(
+                f"count={name!r} is a symmetrical many-to-many; declare it symmetrical=False"
+            )
+        partner_filter = _strip(requirement.filter, name) if requirement.filter else None
+        return Relation(
+            "links",
+            through,
+            through._meta.get_field(entity_name).attname,
+            through._meta.get_field(partner_name).attname,
+            partner,
+            partner_filter=partner_filter,
+        )
+    if isinstance(found, ForeignObjectRel) and (found.one_to_many or found.one_to_one):
+        child = found.related_model
+        constants = _constants(_strip(requirement.filter, name)) if requirement.filter else {}
+        for key in constants:
+            try:
+                child._meta.get_field(key)
+            except FieldDoesNotExist:
+                raise ConfigurationError(
+                    f"its filter sets {key!r}, which is not a field of {child._meta.label}"
+                ) from None
+        return Relation("children", child, found.field.attname, constants=constants)
+    raise ConfigurationError(
+        f"count={name!r} is not a reverse foreign key, reverse one-to-one or many-to-many; "
+        "the engine cannot add rows through it"
+    )
+
+
+def automatic_relation(seeder: Seeder, requirement: Requirement) -> Relation | None:
+    """The relation an automatic fill writes, or None when the seeder fills it with code."""
+    if has_fill_method(seeder, requirement):
+        return None
+    return relation_for(seeder, requirement)
+
+
+def picked_models(model: type[models.Model], provided: set[str], specs: Mapping) -> set[type]:
+    """Models whose existing rows a completed row of ``model`` points at (required foreign keys
+    nobody sets)."""
+    picked = set()
+    for candidate in model._meta.concrete_fields:
+        if not candidate.is_relation or candidate.attname in provided:
+            continue
+        if candidate.name in provided or candidate.name in specs or candidate.attname in specs:
+            continue
+        if needs_value(candidate):
+            picked.add(candidate.related_model._meta.concrete_model)
+    return picked
+
+
+# Filling --------------------------------------------------------------------------------------
+
+
+def stable_keys(ctx: FillContext, seeder: Seeder, gaps: Sequence[Gap]) -> dict[Any, Any]:
+    """Each gap entity's key for random draws: its natural key, or its rank in primary-key order
+    (never the allocated key itself, which sequences make differ after a rollback)."""
+    if seeder.key_field != "pk":
+        return {gap.pk: gap.key for gap in gaps}
+    model = seeder.model
+
+    def load() -> dict[Any, int]:
+        pks = seeder.get_queryset(ctx.using).order_by("pk").values_list("pk", flat=True)
+        return {pk: rank for rank, pk in enumerate(pks)}
+
+    ranks = ctx.cached(f"ranks:{seeder.label}", load, model)
+    return {gap.pk: f"#{ranks[gap.pk]}" for gap in gaps}
+
+
+def _parent_times(ctx: FillContext, seeder: Seeder, gaps: Sequence[Gap]) -> dict[Any, datetime]:
+    name = parent_timestamp_field(seeder.model)
+    if name is None:
+        return {}
+    grouped = ctx.values_by(
+        seeder.model._base_manager.using(ctx.using), "pk", name, keys=[g.pk for g in gaps]
+    )
+    return {pk: rows[0][0] for pk, rows in grouped.items() if rows and rows[0][0] is not None}
+
+
+def fill_automatically(seeder: Seeder, step: Step, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+    requirement = step.requirement
+    if requirement is None:
+        raise ConfigurationError(f"{step.id}: a population has no relation to fill")
+    job = _Job(
+        ctx,
+        step,
+        requirement,
+        relation_for(seeder, requirement),
+        gaps,
+        stable_keys(ctx, seeder, gaps),
+        _parent_times(ctx, seeder, gaps),
+    )
+    if job.relation.kind == "links":
+        _fill_links(job)
+    else:
+        _fill_children(job)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One automatic step's fill: what it writes, for which entities, keyed how."""
+
+    ctx: FillContext
+    step: Step
+    requirement: Requirement
+    relation: Relation
+    gaps: Sequence[Gap]
+    #: Each entity's key for random draws, and its own timestamp (children come after it).
+    keys: Mapping[Any, Any]
+    times: Mapping[Any, datetime]
+
+
+def _fill_children(job: _Job) -> None:
+    ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
+    gaps, keys, times = job.gaps, job.keys, job.times
+    specs = dict(requirement.values)
+    window = step.target.window_days
+    if requirement.recent and window is not None:
+        head, _, recent_field = requirement.recent.partition("__")
+        if head == requirement.count and recent_field and "__" not in recent_field:
+            since = ctx.now - timedelta(days=window)
+
+            def recent(rng: Any, fctx: Any, parent: Any) -> datetime:
+                start = max(since, times.get(getattr(parent, "pk", None), since))
+                return rng.moment_between(min(start, ctx.now), ctx.now)
+
+            specs[recent_field] = recent
+    picks = (
+        dict(requirement.candidates or {}) if isinstance(requirement.candidates, Mapping) else {}
+    )
+    outer: set[str] = set()
+    for q in picks.values():
+        outer |= q_paths(q)[1]
+    ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
+    provided = frozenset({relation.entity_field, *relation.constants})
+    maker = ctx.row_maker(relation.model, provided, specs, picks)
+    for gap in gaps:
+        rng = ctx.rng(keys[gap.pk], requirement.name, gap.current)
+        after = times.get(gap.pk)
+        for _ in range(gap.missing):
+            row = {relation.entity_field: gap.pk, **relation.constants}
+            maker.complete(row, rng, gap, after)
+            ctx.add(relation.model, **row)
+
+
+def _fill_links(job: _Job) -> None:
+    ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
+    gaps, keys, times = job.gaps, job.keys, job.times
+    if relation.partner is None or relation.partner_field is None:
+        raise ConfigurationError(f"{step.id}: a many-to-many fill needs both sides")
+    conditions = [
+        q
+        for q in (relation.partner_filter, requirement.candidates)
+        if isinstance(q, Q) and q.children
+    ]
+    condition = None
+    for q in conditions:
+        condition = q if condition is None else condition & q
+    candidates = ctx.candidates(relation.partner, condition)
+    outer = q_paths(condition)[1] if condition is not None else set()
+    ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
+    through = ctx.objects(relation.model)
+    linked = ctx.values_by(
+        through, relation.entity_field, relation.partner_field, keys=[g.pk for g in gaps]
+    )
+    same_model = relation.partner._meta.concrete_model is step.seeder.model._meta.concrete_model
+    provided = frozenset({relation.entity_field, relation.partner_field})
+    maker = ctx.row_maker(relation.model, provided, dict(requirement.values))
+    size = len(candidates.pks)
+    for gap in gaps:
+        taken = {row[0] for row in linked.get(gap.pk, ())}
+        if same_model:
+            taken.add(gap.pk)
+        rng = ctx.rng(keys[gap.pk], requirement.name, gap.current)
+        after = times.get(gap.pk)
+        entity = ctx.entity_values(gap, outer)
+        needed = gap.missing
+        for index in rng.indices(size):
+            if not needed:
+                break
+            pk = candidates.pks[index]
+            if pk in taken:
+                continue
+            if condition is not None and not evaluate(condition, candidates.values[index], entity):
+                continue
+            taken.add(pk)
+            row = {relation.entity_field: gap.pk, relation.partner_field: pk}
+            maker.complete(row, rng, gap, after)
+            ctx.add(relation.model, **row)
+            needed -= 1
+        if needed:
+            ctx.shortfall(
+                gap,
+                f"only {gap.missing - needed} of {gap.missing} {relation.partner._meta.label} "
+                "rows could be linked (every other candidate is linked, filtered out or itself)",
+            )
+
+
+def create_entities(seeder: Seeder, ctx: FillContext, count: int) -> None:
+    """A population with no ``create()``: entities made from automatic values alone."""
+    maker = ctx.row_maker(seeder.model, frozenset())
+    for ordinal in range(ctx.ordinal_start, ctx.ordinal_start + count):
+        rng = ctx.rng("population", ordinal)
+        row: dict[str, Any] = {}
+        maker.complete(row, rng)
+        ctx.add(seeder.model, **row)
+
+
+# The order of steps ---------------------------------------------------------------------------
+
+
+def writes_and_reads(step: Step) -> tuple[set[type], set[type]]:
+    """The models an automatic step writes, and the models any step reads (its own entities,
+    and for an automatic step the rows it links to or picks): ordering edges for the plan."""
+    model = step.seeder.model._meta.concrete_model
+    reads: set[type] = {model}
+    writes: set[type] = set()
+    requirement = step.requirement
+    if requirement is None:
+        if type(step.seeder).create is _default_create():
+            writes.add(model)
+            reads = picked_models(model, set(), dict(getattr(step.seeder, "values", {}) or {}))
+        return writes, reads
+    try:
+        relation = automatic_relation(step.seeder, requirement)
+    except ConfigurationError:
+        return writes, reads  # the system checks report it
+    if relation is None:
+        return writes, reads
+    writes.add(relation.model._meta.concrete_model)
+    if relation.partner is not None:
+        reads.add(relation.partner._meta.concrete_model)
+    provided = {relation.entity_field, relation.partner_field or "", *relation.constants}
+    reads |= picked_models(relation.model, provided, requirement.values)
+    return writes, reads
+
+
+def _default_create() -> Any:
+    from .registry import Seeder
+
+    return Seeder.create

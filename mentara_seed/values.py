@@ -1,0 +1,684 @@
+"""Automatic field values: what a field nobody sets receives.
+
+Values are realistic by field name and type (Faker providers drawn once, with a fixed seed, into
+pools), valid for the field (choices, Min/MaxValueValidators, ``max_digits``, ``max_length``,
+times before the run's ``now`` and after the parent's own timestamp) and unique where the schema
+says so (unique fields, ``unique_together``, ``UniqueConstraint``), against existing rows and this
+run's. A required foreign key is picked among existing rows by rank in a stable order. Every draw
+comes from the keyed generator the caller passes, so values depend on the row, never on batches.
+
+Field specs (:class:`Fake`, :class:`Weighted`, a callable of ``(rng, ctx, parent)`` or a
+constant) let a seeder or a requirement choose a field's values without writing a method.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import operator
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core import validators as dj_validators
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import OuterRef, Q
+from django.db.models.fields import NOT_PROVIDED
+from django.utils.text import slugify
+from faker import Faker
+
+from .exceptions import ConfigurationError
+from .rand import Rand
+
+if TYPE_CHECKING:
+    from .fill import FillContext
+
+_POOL_SIZE = 400
+_POOL_SEED = 20261126
+#: Generated times reach this far before the run's ``now`` (or the parent's timestamp).
+HISTORY = timedelta(days=365)
+#: Draws of a row's unique values before giving up (each draw is a fresh value).
+UNIQUE_ATTEMPTS = 200
+
+
+# Field specs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fake:
+    """A Faker provider by name (``Fake("company")``), drawn from a pool built once."""
+
+    provider: str
+
+    @property
+    def exists(self) -> bool:
+        """Whether Faker has the provider (a system check, E032, says so when not)."""
+        return callable(getattr(_faker(), self.provider, None))
+
+    def __call__(self, rng: Rand, ctx: Any, parent: Any) -> Any:
+        return rng.pick(pool(self.provider))
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """Weighted choices: ``Weighted({"draft": 1, "published": 4})``."""
+
+    weights: Mapping[Any, float]
+
+    def __post_init__(self) -> None:
+        if not self.weights or any(w < 0 for w in self.weights.values()):
+            raise ConfigurationError("Weighted() needs at least one choice and no negative weight")
+        total = sum(self.weights.values())
+        if total <= 0:
+            raise ConfigurationError("Weighted() needs a positive total weight")
+        cumulative: list[tuple[float, Any]] = []
+        running = 0.0
+        for value, weight in self.weights.items():
+            running += weight / total
+            cumulative.append((running, value))
+        object.__setattr__(self, "_cumulative", tuple(cumulative))
+
+    def __call__(self, rng: Rand, ctx: Any, parent: Any) -> Any:
+        draw = rng.random()
+        cumulative: tuple[tuple[float, Any], ...] = self._cumulative  # type: ignore[attr-defined]
+        for bound, value in cumulative:
+            if draw < bound:
+                return value
+        return cumulative[-1][1]
+
+
+Spec = Any  # a constant, Fake, Weighted, or a callable of (rng, ctx, parent)
+
+
+def spec_value(spec: Spec, rng: Rand, ctx: Any, parent: Any) -> Any:
+    return spec(rng, ctx, parent) if callable(spec) else spec
+
+
+# Pools ----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _faker() -> Faker:
+    fake = Faker("en_US")
+    fake.seed_instance(_POOL_SEED)
+    return fake
+
+
+@functools.cache
+def pool(provider: str) -> tuple[Any, ...]:
+    """``_POOL_SIZE`` distinct values of a Faker provider, the same in every process."""
+    fake = Faker("en_US")
+    fake.seed_instance(_POOL_SEED)
+    make = getattr(fake, provider)
+    drawn = [make() for _ in range(_POOL_SIZE * 2)]
+    try:
+        distinct = list(dict.fromkeys(drawn))
+    except TypeError:  # values that do not hash (lists, dicts): kept as drawn
+        distinct = drawn
+    return tuple(distinct[:_POOL_SIZE])
+
+
+#: (pattern over the field name, Faker provider); the first match wins.
+_BY_NAME: tuple[tuple[str, str], ...] = (
+    (r"first_?name|given_?name", "first_name"),
+    (r"last_?name|surname|family_?name", "last_name"),
+    (r"user_?name|login|handle|nick", "user_name"),
+    (r"email", "email"),
+    (r"company|organi[sz]ation|employer|publisher|brand", "company"),
+    (r"(^|_)(title|headline|subject|heading)$", "sentence"),
+    (r"url|website|homepage|link", "url"),
+    (r"phone|mobile|fax", "phone_number"),
+    (r"city|town", "city"),
+    (r"country", "country"),
+    (r"address|street", "street_address"),
+    (r"zip|post_?code|postal", "postcode"),
+    (r"(^|_)(state|region|province)$", "state"),
+    (r"colou?r", "color_name"),
+    (r"job|occupation|profession", "job"),
+    (r"(^|_)(description|body|text|content|bio|summary|about|comment|message|notes?)$", "text"),
+    (r"(^|_)(tag|label|category|keyword|word|kind|genre)s?$", "word"),
+    (r"(^|_)(code|sku|isbn|reference|ref|number|serial)$", "code"),
+    (r"name$", "name"),
+)
+
+
+#: What a plain ``name`` holds, by the model's name.
+_NAME_BY_MODEL: tuple[tuple[str, str], ...] = (
+    (r"tag|categor|genre|label|topic|keyword|skill|interest", "word"),
+    (r"company|organi[sz]ation|shop|store|brand|publisher|vendor|supplier|team", "company"),
+    (r"product|item|article|course|project|event|group|community|book|title", "words"),
+    (r"city|town|place|location", "city"),
+    (r"country", "country"),
+)
+
+
+def provider_for(field: models.Field) -> str:
+    if isinstance(field, models.EmailField):
+        return "email"
+    if isinstance(field, models.URLField):
+        return "url"
+    if isinstance(field, models.SlugField):
+        return "slug"
+    name = field.name.lower()
+    for pattern, provider in _BY_NAME:
+        if re.search(pattern, name):
+            if provider == "name" and field.model is not None:
+                model_name = field.model.__name__.lower()
+                for model_pattern, by_model in _NAME_BY_MODEL:
+                    if re.search(model_pattern, model_name):
+                        return by_model
+            return provider
+    return "text" if isinstance(field, models.TextField) else "words"
+
+
+#: Providers whose value is better made from the row's own names (an email that matches the
+#: person): generated after the other fields.
+_DERIVED = frozenset({"email", "user_name", "slug"})
+
+
+def _derived(provider: str, row: Mapping[str, Any], rng: Rand) -> str | None:
+    first, last = row.get("first_name"), row.get("last_name")
+    if not (isinstance(first, str) and isinstance(last, str)):
+        full = row.get("name") or row.get("full_name") or row.get("title")
+        if not isinstance(full, str) or not full.strip():
+            return None
+        if provider == "slug":
+            return slugify(full)
+        parts = full.split()
+        first, last = parts[0], parts[-1]
+    local = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}".lower())
+    if provider == "email":
+        return f"{local}@{rng.pick(pool('free_email_domain'))}"
+    if provider == "user_name":
+        return local.replace(".", "_" if rng.random() < 0.5 else "")
+    return slugify(f"{first} {last}")
+
+
+def _words(rng: Rand, low: int, high: int) -> str:
+    words = pool("word")
+    return " ".join(words[int(rng.random() * len(words))] for _ in range(rng.randint(low, high)))
+
+
+def _text(provider: str, rng: Rand) -> str:
+    """A value of a provider. Lines people read in lists (titles, names, text) are composed of
+    several draws, so a page of them shows no line twice; one pool draw would repeat within a
+    few dozen rows."""
+    if provider == "code":
+        return "".join(str(int(rng.random() * 10)) for _ in range(10))
+    if provider == "slug":
+        return slugify(_words(rng, 2, 4))
+    if provider == "words":
+        return _words(rng, 1, 3).title()
+    if provider == "sentence":
+        return _words(rng, 3, 7).capitalize()
+    if provider == "name":
+        return f"{rng.first_name()} {rng.last_name()}"
+    if provider == "text":
+        sentences = pool("sentence")
+        return " ".join(rng.pick(sentences) for _ in range(rng.randint(2, 4)))
+    return str(rng.pick(pool(provider)))
+
+
+def _with_suffix(provider: str, base: str, suffix: str, size: int) -> str:
+    """A unique variant of ``base`` that still reads as its kind, within ``size`` characters."""
+    if provider == "email" and "@" in base:
+        local, domain = base.split("@", 1)
+        local = local[: max(size - len(domain) - len(suffix) - 1, 1)]
+        return f"{local}{suffix}@{domain}"[:size]
+    if provider == "url":
+        return f"{base.rstrip('/')[: size - len(suffix) - 1]}/{suffix}"
+    joiner = "-" if provider == "slug" else "" if provider in ("user_name", "code") else " "
+    return f"{base[: max(size - len(suffix) - len(joiner), 0)]}{joiner}{suffix}"
+
+
+# Bounds ---------------------------------------------------------------------------------------
+
+
+def _limit(validator: Any) -> Any:
+    value = validator.limit_value
+    return value() if callable(value) else value
+
+
+def validator_bounds(field: models.Field) -> tuple[Any, Any]:
+    low: Any = None
+    high: Any = None
+    for validator in field.validators:
+        if isinstance(validator, dj_validators.MinValueValidator):
+            limit = _limit(validator)
+            low = limit if low is None else max(low, limit)
+        elif isinstance(validator, dj_validators.MaxValueValidator):
+            limit = _limit(validator)
+            high = limit if high is None else min(high, limit)
+    return low, high
+
+
+#: A believable range by field name for numbers nobody bounds.
+_NUMBER_RANGES: tuple[tuple[str, tuple[int, int]], ...] = (
+    (r"year", (1950, 2025)),
+    (r"age$", (18, 90)),
+    (r"rating|stars|score", (1, 5)),
+    (r"quantity|qty|count|number|amount_of", (1, 10)),
+    (r"price|amount|cost|total|fee|salary", (1, 500)),
+    (r"percent", (0, 100)),
+    (r"minutes|duration|length", (5, 120)),
+    (r"page", (40, 900)),
+)
+
+
+def number_bounds(field: models.Field, unique: bool) -> tuple[Any, Any]:
+    low, high = validator_bounds(field)
+    suggested = (0, 1000)
+    for pattern, bounds in _NUMBER_RANGES:
+        if re.search(pattern, field.name.lower()):
+            suggested = bounds
+            break
+    if unique:
+        suggested = (suggested[0], suggested[0] + 10**9)
+    # The field's own bounds win; a suggestion is used where it fits inside them.
+    lo = suggested[0] if low is None else low
+    hi = suggested[1] if high is None else high
+    if high is None and low is not None and lo > suggested[1]:
+        hi = lo + (suggested[1] - suggested[0])
+    if low is None and high is not None and hi < suggested[0]:
+        lo = hi - (suggested[1] - suggested[0])
+    if lo < suggested[0] <= hi:
+        lo = suggested[0]
+    if lo <= suggested[1] < hi:
+        hi = suggested[1]
+    if isinstance(field, models.DecimalField):
+        digits = field.max_digits - field.decimal_places
+        top = Decimal(10) ** digits - Decimal(1).scaleb(-field.decimal_places)
+        hi = min(Decimal(str(hi)), top)
+        lo = max(Decimal(str(lo)), -top)
+    return lo, hi
+
+
+# Per-model plans ------------------------------------------------------------------------------
+
+
+def unique_sets(model: type[models.Model]) -> tuple[tuple[str, ...], ...]:
+    """The attnames of every unconditional uniqueness rule of the model (primary key aside)."""
+    opts = model._meta
+    sets: list[tuple[str, ...]] = []
+
+    def attnames(names: Sequence[str]) -> tuple[str, ...]:
+        return tuple(opts.get_field(name).attname for name in names)
+
+    for field in opts.concrete_fields:
+        if field.unique and not field.primary_key:
+            sets.append((field.attname,))
+    for together in opts.unique_together:
+        sets.append(attnames(together))
+    for constraint in opts.total_unique_constraints:
+        sets.append(attnames(constraint.fields))
+    return tuple(dict.fromkeys(sets))
+
+
+def needs_value(field: models.Field) -> bool:
+    """Whether a field nobody sets must get a generated value (else its default, null or ""
+    stands). A callable default is replaced where it would make the data depend on the wall
+    clock or on chance (``uuid4``, ``timezone.now``)."""
+    if field.primary_key or getattr(field, "generated", False):
+        return False
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return True
+    if field.has_default():
+        return callable(field.default) and isinstance(
+            field, models.UUIDField | models.DateField | models.TimeField
+        )
+    if field.null or field.db_default is not NOT_PROVIDED:
+        return False
+    return not (field.blank and field.empty_strings_allowed)
+
+
+def _late(field: models.Field) -> int:
+    """Relations first (times come after the rows they point at), then plain values, then
+    values made from others."""
+    if field.is_relation:
+        return -1
+    if getattr(field, "auto_now", False):
+        return 2
+    if isinstance(field, models.CharField) and provider_for(field) in _DERIVED:
+        return 1
+    return 0
+
+
+@dataclass
+class Candidates:
+    """Existing rows a foreign key may point at, by rank in a stable order, with the values a
+    candidate filter reads."""
+
+    pks: list[Any]
+    values: list[dict[str, Any]]
+    #: When each row came to be (its ``parent_timestamp_field``), where the model says.
+    times: dict[Any, datetime]
+
+
+def parent_timestamp_field(model: type[models.Model]) -> str | None:
+    """The field that says when a row came to be: ``auto_now_add``, else a creation-like name."""
+    fields = [f for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+    for field in fields:
+        if getattr(field, "auto_now_add", False):
+            return field.attname
+    for field in fields:
+        if re.search(r"created|joined|registered|opened|placed|published|started", field.name):
+            return field.attname
+    return None
+
+
+#: The lookups a candidate filter may use, evaluated in Python on one read of the candidates.
+LOOKUPS: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": operator.eq,
+    "in": lambda value, expected: value in expected,
+    "isnull": lambda value, expected: (value is None) is bool(expected),
+    "gt": lambda value, expected: value is not None and value > expected,
+    "gte": lambda value, expected: value is not None and value >= expected,
+    "lt": lambda value, expected: value is not None and value < expected,
+    "lte": lambda value, expected: value is not None and value <= expected,
+    "contains": lambda value, expected: value is not None and str(expected) in value,
+    "icontains": lambda value, expected: (
+        value is not None and str(expected).lower() in value.lower()
+    ),
+}
+
+
+def _lookup(path: str) -> tuple[str, str]:
+    """(field path, lookup) of a Q's key: ``"price__gte"`` -> ``("price", "gte")``."""
+    base, _, lookup = path.rpartition("__")
+    return (base, lookup) if base and lookup in LOOKUPS else (path, "exact")
+
+
+def evaluate(q: Q, values: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
+    """A Q over one row's values (lookups in LOOKUPS); ``OuterRef("x")`` reads the entity's
+    ``x``. Used for candidate filters and count filters, in Python, after one read."""
+    results = []
+    for child in q.children:
+        if isinstance(child, Q):
+            results.append(evaluate(child, values, outer))
+            continue
+        path, expected = child
+        if isinstance(expected, OuterRef):
+            expected = outer[str(expected.name)]
+        if isinstance(expected, models.Model):
+            expected = expected.pk
+        field_path, lookup = _lookup(path)
+        results.append(LOOKUPS[lookup](values[field_path], expected))
+    combined = all(results) if q.connector == Q.AND else any(results)
+    return not combined if q.negated else combined
+
+
+def q_paths(q: Q) -> tuple[set[str], set[str]]:
+    """(row paths, entity paths) a Q reads, lookups removed."""
+    own: set[str] = set()
+    outer: set[str] = set()
+    for child in q.children:
+        if isinstance(child, Q):
+            a, b = q_paths(child)
+            own |= a
+            outer |= b
+            continue
+        path, expected = child
+        own.add(_lookup(path)[0])
+        if isinstance(expected, OuterRef):
+            outer.add(str(expected.name))
+    return own, outer
+
+
+class RowMaker:
+    """Completes rows of one model: every field in ``specs`` or needing a value and not given."""
+
+    def __init__(
+        self,
+        ctx: FillContext,
+        model: type[models.Model],
+        provided: frozenset[str],
+        specs: Mapping[str, Spec] | None = None,
+        pick_filters: Mapping[str, Q] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.model = model
+        self.specs = dict(specs or {})
+        self.pick_filters = dict(pick_filters or {})
+        opts = model._meta
+        given = set(provided)
+        #: attname -> the key rows give that field by (``author`` for ``author_id``).
+        self.aliases: dict[str, str] = {}
+        for name in list(provided):
+            try:
+                attname = opts.get_field(name).attname
+            except FieldDoesNotExist:  # not a field: the writer refuses it
+                continue
+            given.add(attname)
+            if attname not in provided:
+                self.aliases[attname] = name
+        self.fields: list[tuple[models.Field, Callable[[Rand, Any, Any, datetime | None], Any]]]
+        self.fields = []
+        self.unique = unique_sets(model)
+        generated: set[str] = set()
+        for field in opts.concrete_fields:
+            if field.attname in given or field.name in given:
+                continue
+            spec = self.specs.get(field.name, self.specs.get(field.attname, NOT_PROVIDED))
+            if spec is not NOT_PROVIDED:
+                self.fields.append((field, self._spec_maker(field, spec)))
+            elif needs_value(field):
+                self.fields.append((field, self._maker(field)))
+            else:
+                continue
+            generated.add(field.attname)
+        # Made from the others: values derived from the row's names, and auto_now after every
+        # other time of the row.
+        self.fields.sort(key=lambda pair: _late(pair[0]))
+        # Only rules that involve a generated value are ours to keep; the others are the seeder's.
+        self.unique = tuple(s for s in self.unique if generated & set(s))
+        self._claims: list[set[tuple]] | None = None
+        self.generated = generated
+        # A generated time comes after the rows the row points at (a review after its product).
+        timed = any(isinstance(f, models.DateField) for f, _make in self.fields)
+        self.relations = [
+            (field.attname, field.related_model)
+            for field in opts.concrete_fields
+            if timed and field.is_relation and parent_timestamp_field(field.related_model)
+        ]
+
+    # Makers: each returns a value for (rng, row, parent, after) ---------------------------------
+
+    def _spec_maker(self, field: models.Field, spec: Spec) -> Callable[..., Any]:
+        ctx = self.ctx
+
+        def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
+            value = spec_value(spec, rng, ctx, parent)
+            if field.is_relation and isinstance(value, models.Model):
+                return value.pk
+            return value
+
+        return make
+
+    def _maker(self, field: models.Field) -> Callable[..., Any]:
+        if field.is_relation:
+            return self._relation_maker(field)
+        unique = any(field.attname in s for s in unique_sets(self.model))
+        if field.choices:
+            options = [value for value, _label in field.flatchoices]
+            return lambda rng, row, parent, after: rng.pick(options)
+        if isinstance(field, models.BooleanField):
+            return lambda rng, row, parent, after: rng.random() < 0.5
+        if isinstance(field, models.DateTimeField):
+            return self._last_moment if getattr(field, "auto_now", False) else self._moment
+        if isinstance(field, models.DateField):
+            return lambda rng, row, parent, after: self._moment(rng, row, parent, after).date()
+        if isinstance(field, models.TimeField):
+            return lambda rng, row, parent, after: time(
+                int(rng.random() * 24), int(rng.random() * 60), int(rng.random() * 60)
+            )
+        if isinstance(field, models.DurationField):
+            return lambda rng, row, parent, after: timedelta(minutes=rng.randint(1, 600))
+        if isinstance(field, models.UUIDField):
+            return lambda rng, row, parent, after: uuid.UUID(int=rng.getrandbits(128), version=4)
+        if isinstance(field, models.JSONField):
+            return lambda rng, row, parent, after: {}
+        if isinstance(field, models.BinaryField):
+            return lambda rng, row, parent, after: bytes(rng.getrandbits(8) for _ in range(16))
+        if isinstance(field, models.GenericIPAddressField):
+            return lambda rng, row, parent, after: ".".join(
+                str(rng.randint(1, 254)) for _ in range(4)
+            )
+        if isinstance(field, models.DecimalField):
+            low, high = number_bounds(field, unique)
+            scale = 10**field.decimal_places
+            lo_units, hi_units = int(low * scale), int(high * scale)
+            places = Decimal(1).scaleb(-field.decimal_places)
+            return lambda rng, row, parent, after: (
+                Decimal(rng.randint(lo_units, hi_units)) / scale
+            ).quantize(places)
+        if isinstance(field, models.FloatField):
+            low, high = number_bounds(field, unique)
+            return lambda rng, row, parent, after: round(low + rng.random() * (high - low), 2)
+        if isinstance(field, models.IntegerField):
+            low, high = number_bounds(field, unique)
+            low, high = int(low), int(high)
+            return lambda rng, row, parent, after: rng.randint(low, high)
+        if isinstance(field, models.CharField | models.TextField):
+            return self._text_maker(field, unique)
+        raise ConfigurationError(
+            f"{self.model._meta.label}.{field.name} ({type(field).__name__}) needs a value that "
+            "mentara-seed cannot make; give it a field spec (values={...})"
+        )
+
+    def _text_maker(self, field: models.Field, unique: bool) -> Callable[..., Any]:
+        provider = provider_for(field)
+        size = field.max_length or 10_000
+
+        def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> str:
+            retry = row.get(field.attname) is not None  # a unique value already taken
+            derived = _derived(provider, row, rng) if provider in _DERIVED else None
+            text = derived or _text(provider, rng)
+            # A value made from the row's names cannot change by drawing again; another draw
+            # reads better than a number, which is kept for when draws keep colliding.
+            if retry and (derived is not None or rng.random() < 0.25):
+                text = _with_suffix(provider, text, str(rng.randint(2, 9_999)), size)
+            return text[:size].rstrip() or "x"
+
+        return make
+
+    def _moment(self, rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
+        now = self.ctx.now
+        start = now - HISTORY
+        if after is not None and after > start:
+            start = min(after, now)
+        return rng.moment_between(start, now)
+
+    def _last_moment(
+        self, rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None
+    ) -> Any:
+        """auto_now: the row was last changed after every other time it holds."""
+        times = [v for v in row.values() if isinstance(v, datetime)]
+        if after is not None:
+            times.append(after)
+        return self._moment(rng, row, parent, max(times) if times else None)
+
+    def _relation_maker(self, field: models.Field) -> Callable[..., Any]:
+        ctx = self.ctx
+        target = field.related_model
+        pick_filter = self.pick_filters.get(field.name)
+        label = f"{self.model._meta.label}.{field.name}"
+        outer_paths = q_paths(pick_filter)[1] if pick_filter is not None else set()
+        attname = field.attname
+        # Uniqueness rules this key takes part in (a one-to-one, unique_together with the
+        # parent): candidates already paired with the row's other values are skipped.
+        rules = [fields for fields in unique_sets(self.model) if attname in fields]
+
+        def free(pk: Any, row: dict[str, Any]) -> bool:
+            for fields in rules:
+                key = tuple(pk if name == attname else self.get(row, name) for name in fields)
+                if None not in key and key in ctx.unique_values(self.model, fields):
+                    return False
+            return True
+
+        def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
+            candidates = ctx.candidates(target, pick_filter)
+            size = len(candidates.pks)
+            if not size:
+                raise ConfigurationError(
+                    f"{label} is a required relation with no {target._meta.label} row to point "
+                    "at; register a seeder with a population for it, or set it in the seeder"
+                )
+            first = int(rng.random() * size)
+            if pick_filter is None and not rules:
+                return candidates.pks[first]
+            outer = ctx.entity_values(parent, outer_paths)
+            # The first draw usually fits; only then are the others walked, in a keyed order.
+            for index in itertools.chain((first,), rng.indices(size)):
+                if pick_filter is not None and not evaluate(
+                    pick_filter, candidates.values[index], outer
+                ):
+                    continue
+                if free(candidates.pks[index], row):
+                    return candidates.pks[index]
+            raise ConfigurationError(
+                f"{label}: every {target._meta.label} row is taken or filtered out for {parent}"
+            )
+
+        return make
+
+    # Completing ---------------------------------------------------------------------------------
+
+    def _after_related(self, row: dict[str, Any], after: datetime | None) -> datetime | None:
+        """The latest of ``after`` and the times of the rows ``row`` points at so far."""
+        for attname, model in self.relations:
+            pk = self.get(row, attname)
+            if pk is None:
+                continue
+            moment = self.ctx.candidates(model).times.get(pk)
+            if moment is not None and (after is None or moment > after):
+                after = moment
+        return after
+
+    def get(self, row: dict[str, Any], attname: str) -> Any:
+        """A row's value of a field by attname, whichever key the row uses (an instance given
+        for a foreign key reads as its primary key)."""
+        if not self.aliases:
+            return row.get(attname)
+        value = row.get(self.aliases.get(attname, attname))
+        return value.pk if isinstance(value, models.Model) else value
+
+    def complete(
+        self, row: dict[str, Any], rng: Rand, parent: Any = None, after: datetime | None = None
+    ) -> None:
+        if self.relations:
+            after = self._after_related(row, after)  # the rows the seeder pointed it at
+        for field, make in self.fields:
+            row[field.attname] = make(rng, row, parent, after)
+            if field.is_relation and self.relations:
+                after = self._after_related(row, after)
+        if not self.unique:
+            return
+        if self._claims is None:  # the run's sets, read once
+            self._claims = [self.ctx.unique_values(self.model, fields) for fields in self.unique]
+        rules = list(zip(self.unique, self._claims, strict=True))
+        for _attempt in range(UNIQUE_ATTEMPTS):
+            clash = None
+            keys = []
+            for fields, claimed in rules:
+                key = tuple([self.get(row, name) for name in fields])
+                if None not in key and key in claimed:
+                    clash = fields
+                    break
+                keys.append(key)
+            if clash is None:
+                for key, (_fields, claimed) in zip(keys, rules, strict=True):
+                    if None not in key:
+                        claimed.add(key)
+                return
+            for field, make in self.fields:
+                if field.attname in clash:
+                    row[field.attname] = make(rng, row, parent, after)
+        raise ConfigurationError(
+            f"no free value for {self.model._meta.label} "
+            f"({', '.join(clash)}) after {UNIQUE_ATTEMPTS} draws"
+        )
