@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         SeedingError,
     )
     from .fill import FillContext
+    from .ordering import CodePointOrder
     from .pipeline import audit, seed_database
     from .registry import Seeder, SeedRegistry, register, site
     from .report import SeedReport
@@ -40,6 +41,7 @@ _EXPORTS = {
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
     "FillContext": "fill",
+    "CodePointOrder": "ordering",
     "audit": "pipeline",
     "seed_database": "pipeline",
     "SeedRegistry": "registry",
@@ -54,6 +56,7 @@ _EXPORTS = {
 __all__ = [
     "AlreadyRegistered",
     "AuditContext",
+    "CodePointOrder",
     "ConfigurationError",
     "DatabaseNotReady",
     "FillContext",

@@ -15,6 +15,7 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Q
 
+from .ordering import CodePointOrder
 from .registry import Seeder, SeedRegistry
 from .requirements import POPULATION, Requirement, Target
 
@@ -80,7 +81,8 @@ class Gap:
 
 
 def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
-    """The gaps of one step, in the stable order of the entities' keys (one query at most)."""
+    """The gaps of one step, in the stable order of the entities' keys, by code point whatever
+    the collation (one query at most)."""
     seeder = step.seeder
     target = step.target
     if step.requirement is None:
@@ -115,7 +117,7 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     rows = (
         queryset.annotate(_seed_current=requirement.count_expression(ctx, target.window_days))
         .filter(bound)
-        .order_by(key_field, "pk")
+        .order_by(CodePointOrder(key_field), "pk")
         .values_list("pk", key_field, label_field, "_seed_current")
     )
     gaps = []

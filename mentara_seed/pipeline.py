@@ -15,7 +15,14 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .auditing import AuditContext, Step, audit_step, audit_steps, count_totals
+from .auditing import (
+    AuditContext,
+    Step,
+    audit_step,
+    audit_steps,
+    count_totals,
+    counted_models,
+)
 from .conf import (
     parsed_overrides,
     seed_settings,
@@ -23,6 +30,7 @@ from .conf import (
     validate_positive_int,
     validate_seed,
 )
+from .drivers import driver_problem
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused
 from .fill import FillContext
 from .locking import run_lock
@@ -54,6 +62,9 @@ def check_database(using: str) -> None:
     if using not in connections:
         known = ", ".join(connections) or "none"
         raise ConfigurationError(f"unknown database {using!r}; configured: {known}")
+    problem = driver_problem(using)
+    if problem:
+        raise ConfigurationError(problem)
     connection = connections[using]
     try:
         executor = MigrationExecutor(connection)
@@ -107,6 +118,10 @@ def prepare(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
     check_database(using)
+    if connections[using].vendor == "mysql":
+        from .mysql import check_transactional
+
+        check_transactional(using, counted_models(registry))
     return (
         steps,
         AuditContext(using=using, mode=mode, now=now, seed=seed, scale=scale),

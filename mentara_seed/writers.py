@@ -265,6 +265,11 @@ def writer_for(
 ) -> BulkCreateWriter:
     if not fast:
         return BulkCreateWriter(using, batch_size)
-    if connections[using].vendor == "postgresql":
+    vendor = connections[using].vendor
+    if vendor == "postgresql":
         return PostgresCopyWriter(using, batch_size, bulk_loads=bulk_loads)
+    if vendor == "mysql":
+        from .mysql import MysqlInsertWriter  # it builds on this module
+
+        return MysqlInsertWriter(using, batch_size, bulk_loads=bulk_loads)
     return ExecutemanyWriter(using, batch_size, bulk_loads=bulk_loads)

@@ -90,3 +90,23 @@ def content_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]
             rows.append(tuple(values))
         dump[model._meta.label] = rows
     return dump
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backend(vendor): a test of behaviour only that backend has (for example MySQL's storage "
+        "engines); it runs when the suite runs on that backend and is deselected on the others",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.db import connection
+
+    kept, deselected = [], []
+    for item in items:
+        marker = item.get_closest_marker("backend")
+        (kept if marker is None or connection.vendor in marker.args else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept

@@ -1,8 +1,8 @@
 """Determinism: the same state, seed and reference time give the same rows.
 
-Real processes on fresh databases (temporary SQLite files, or new PostgreSQL databases on the
-server the suite runs against): ``migrate``, ``seed_dynamic``, then ``dumpdata``, and the dumps are
-compared whole, every row and every field, primary keys included.
+Real processes on fresh databases (temporary SQLite files, or new databases on the PostgreSQL or
+MariaDB/MySQL server the suite runs against): ``migrate``, ``seed_dynamic``, then ``dumpdata``,
+and the dumps are compared whole, every row and every field, primary keys included.
 """
 
 from __future__ import annotations
@@ -12,19 +12,20 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.apps import apps
 from django.db import connection, models
 from django.utils.dateparse import parse_date, parse_datetime
+
+from tests.databases import fresh_databases
+from tests.test_reliability import assert_same_content, inspect_all
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW_ISO = "2026-01-15T12:00:00Z"
@@ -81,46 +82,11 @@ def build(url: str, options: tuple[str, ...]) -> Outcome:
     return Outcome(report, dump)
 
 
-def postgres_url(settings: dict[str, Any], name: str) -> str:
-    user = quote(settings["USER"] or "", safe="")
-    password = quote(str(settings["PASSWORD"] or ""), safe="")
-    userinfo = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(settings["HOST"] or "", safe="")
-    port = f":{settings['PORT']}" if settings["PORT"] else ""
-    return f"postgres://{userinfo}{host}{port}/{name}"
-
-
 @pytest.fixture(scope="module")
 def database_urls() -> Iterator[dict[str, str]]:
     """A fresh, empty database per run, on the vendor the suite runs on."""
-    if connection.vendor == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield {name: f"sqlite:///{tmp}/{name}.sqlite3" for name in RUNS}
-        return
-    assert connection.vendor == "postgresql", f"no fresh databases for {connection.vendor}"
-    import psycopg
-    from psycopg import sql
-
-    settings = connection.settings_dict
-    names = {name: f"mentara_determinism_{uuid.uuid4().hex[:10]}_{name}" for name in RUNS}
-    server = psycopg.connect(
-        dbname="postgres",
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        autocommit=True,
-    )
-    try:
-        for name in names.values():
-            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        yield {run: postgres_url(settings, name) for run, name in names.items()}
-    finally:
-        for name in names.values():
-            server.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        server.close()
+    with fresh_databases(list(RUNS)) as urls:
+        yield dict(zip(RUNS, urls, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +185,20 @@ def test_runs_happen_at_their_now(outcomes: dict[str, Outcome]) -> None:
         for row in outcome.rows("mentara.Post"):
             created = parse_datetime(row["fields"]["created_at"])
             assert now - timedelta(days=90) <= created <= now, (name, row)
+
+
+def test_the_same_seed_and_now_give_the_same_content_on_every_backend(
+    outcomes: dict[str, Outcome], database_urls: dict[str, str]
+) -> None:
+    """The run on the suite's backend (PostgreSQL, MariaDB/MySQL, or SQLite itself) and a run on
+    SQLite hold the same content, every row and field, compared without primary keys (each key
+    is replaced by its row's rank in its table): text ordered by a case-insensitive collation
+    or a locale must not change what is generated. CI runs this on every backend, so all three
+    agree with SQLite, and so with each other."""
+    assert outcomes["a"].report["satisfied"]
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite:///{tmp}/across.sqlite3"
+        build(sqlite_url, RUNS["a"])
+        here, on_sqlite = inspect_all([database_urls["a"], sqlite_url], "light")
+    assert here.rows == sum(outcomes["a"].report["added"].values()) > 100
+    assert_same_content(here, on_sqlite, f"{connection.vendor} against sqlite")

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Value, When
 
-from mentara_seed import FillContext, Gap, Levels, Requirement, Seeder, register
+from mentara_seed import CodePointOrder, FillContext, Gap, Levels, Requirement, Seeder, register
 from mentara_seed.auditing import AuditContext
 from mentara_seed.rand import Rand
 
@@ -221,7 +221,9 @@ def _existing(ctx: FillContext, queryset: Any, group: str, field: str, keys: Any
 
 def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
     """Each user joins communities it is not in yet, as a member."""
-    communities = list(ctx.objects(Community).order_by("slug").values_list("pk", flat=True))
+    communities = list(
+        ctx.objects(Community).order_by(CodePointOrder("slug")).values_list("pk", flat=True)
+    )
     joined = _existing(
         ctx, ctx.objects(Membership), "user_id", "community_id", [g.pk for g in gaps]
     )
@@ -246,7 +248,7 @@ def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
     """Posts by each author, in communities the author belongs to."""
     communities = _existing(
         ctx,
-        ctx.objects(Membership).order_by("community__slug"),
+        ctx.objects(Membership).order_by(CodePointOrder("community__slug")),
         "user_id",
         "community_id",
         [g.pk for g in gaps],
@@ -356,7 +358,9 @@ def active_links(ctx: FillContext, group: str, keys: Sequence[Any]) -> dict[Any,
     """Active client-therapist links grouped by ``client_id`` or ``therapist_id``."""
     other = "therapist_id" if group == "client_id" else "client_id"
     return ctx.values_by(
-        ctx.objects(ClientTherapist).filter(status=ACTIVE).order_by(f"{other[:-3]}__username"),
+        ctx.objects(ClientTherapist)
+        .filter(status=ACTIVE)
+        .order_by(CodePointOrder(f"{other[:-3]}__username")),
         group,
         other,
         "started_at",
@@ -474,7 +478,7 @@ class ClientSeeder(MemberSeeder):
         load = dict(
             ctx.objects(Therapist)
             .annotate(n=_active_count())
-            .order_by("username")
+            .order_by(CodePointOrder("username"))
             .values_list("pk", "n")
         )
         if not load:
@@ -564,13 +568,19 @@ class ClientSeeder(MemberSeeder):
         communities = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
         members = _existing(
             ctx,
-            ctx.objects(Membership).filter(user__role=Role.CLIENT).order_by("user__username"),
+            ctx.objects(Membership)
+            .filter(user__role=Role.CLIENT)
+            .order_by(CodePointOrder("user__username")),
             "community_id",
             "user_id",
             sorted({c for ids in communities.values() for c in ids}),
         )
         # Someone to talk to when a client shares no community with anyone.
-        fallback = list(ctx.objects(Client).order_by("username").values_list("pk", flat=True)[:50])
+        fallback = list(
+            ctx.objects(Client)
+            .order_by(CodePointOrder("username"))
+            .values_list("pk", flat=True)[:50]
+        )
         per_conversation = ctx.target(CONVERSATION_MESSAGES)
         planned: list[tuple[Gap, Any, datetime, Rand]] = []
         for gap in gaps:
@@ -710,7 +720,7 @@ class TherapistSeeder(MemberSeeder):
         free = list(
             ctx.objects(Client)
             .exclude(Exists(ClientTherapist.objects.filter(client=OuterRef("pk"), status=ACTIVE)))
-            .order_by("username")
+            .order_by(CodePointOrder("username"))
             .values_list("pk", flat=True)
         )
         needed = sum(g.missing for g in gaps)
@@ -982,20 +992,22 @@ class CommunitySeeder(Seeder):
         pool = list(
             ctx.objects(User)
             .filter(role__in=(Role.THERAPIST, Role.MODERATOR))
-            .order_by("username")
+            .order_by(CodePointOrder("username"))
             .values_list("pk", flat=True)
         )
         self._recruit(ctx, gaps, pool, Membership.Role.MODERATOR, "moderators", Role.MODERATOR)
 
     def fill_members(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        pool = list(ctx.objects(Client).order_by("username").values_list("pk", flat=True))
+        pool = list(
+            ctx.objects(Client).order_by(CodePointOrder("username")).values_list("pk", flat=True)
+        )
         self._recruit(ctx, gaps, pool, Membership.Role.MEMBER, "members", Role.CLIENT)
 
     def _write_community_posts(
         self, ctx: FillContext, gaps: Sequence[Gap], purpose: str, days: float
     ) -> None:
         members = ctx.values_by(
-            ctx.objects(Membership).order_by("user__username"),
+            ctx.objects(Membership).order_by(CodePointOrder("user__username")),
             "community_id",
             "user_id",
             keys=[g.pk for g in gaps],
