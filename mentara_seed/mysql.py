@@ -30,7 +30,7 @@ from .writers import BulkCreateWriter
 M = TypeVar("M", bound=models.Model)
 
 #: Storage engines whose tables take part in transactions (a step lands whole or not at all).
-TRANSACTIONAL_ENGINES = frozenset({"InnoDB", "NDBCLUSTER", "NDB"})
+TRANSACTIONAL_ENGINES = frozenset({"INNODB", "NDBCLUSTER", "NDB"})
 
 
 class MysqlInsertWriter(BulkCreateWriter):
@@ -145,7 +145,7 @@ def non_transactional_tables(using: str, tables: Iterable[str]) -> list[tuple[st
         return [
             (table, engine)
             for table, engine in cursor.fetchall()
-            if (engine or "") not in TRANSACTIONAL_ENGINES
+            if (engine or "").upper() not in TRANSACTIONAL_ENGINES
         ]
 
 
@@ -184,13 +184,8 @@ class MysqlBulkLoads(BulkLoads):
         super().before_first_write(table, rows)
 
     def _begin(self, table: str, rows: int) -> bool:
-        quote = connections[self.using].ops.quote_name
         with connections[self.using].cursor() as cursor:
-            limit = rows * self.max_ratio
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} LIMIT %s) AS t", [limit + 1]
-            )
-            if cursor.fetchone()[0] > limit or not _foreign_keys(cursor, table):
+            if self._holds_too_many(cursor, table, rows) or not _foreign_keys(cursor, table):
                 return False
             cursor.execute("SELECT @@SESSION.foreign_key_checks")
             if not cursor.fetchone()[0]:
