@@ -3,6 +3,7 @@
 ``MysqlInsertWriter`` writes rows as multi-row ``INSERT`` statements of literals made column by
 column (an int column is formatted at once, a text column escaped by the driver's C code), a few
 megabytes each: what the driver's ``executemany`` does, without its per-value dispatch in Python.
+Each is sent without waiting, so the server ingests one batch while Python makes the next.
 Rows whose primary keys the caller needs go through ``bulk_create``, which reads them back with
 ``RETURNING`` on MariaDB.
 
@@ -17,6 +18,7 @@ option of the user's ``DATABASES``), and lets the server read any file the clien
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -44,6 +46,8 @@ class MysqlInsertWriter(BulkCreateWriter):
             MysqlBulkLoads(using, self.close) if bulk_loads else BulkLoads(using, self.close)
         )
         self._statement_bytes: int | None = None
+        #: Whether an INSERT was sent whose result the server has not given back yet.
+        self._pending = False
 
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
@@ -54,6 +58,7 @@ class MysqlInsertWriter(BulkCreateWriter):
         self.bulk_loads.before_first_write(table, len(rows))
         connection = connections[self.using]
         if returning:
+            self.close()
             if connection.mysql_is_mariadb:
                 return super().write(model, rows, returning=returning)
             return self._write_one_by_one(model, rows)
@@ -65,12 +70,29 @@ class MysqlInsertWriter(BulkCreateWriter):
         connection.ensure_connection()
         driver = connection.connection
         literals = [_literals(driver, values) for values in column_values(rows, columns)]
-        with connection.cursor() as cursor, connection.wrap_database_errors:
-            # The driver's own cursor: Django's would format each statement's text for its
-            # query log, megabytes of it, when a test captures queries.
-            for statement in self._statements(prefix, zip(*literals, strict=True)):
-                cursor.cursor.execute(statement)
+        for statement in self._statements(prefix, zip(*literals, strict=True)):
+            self._send(statement)
         return []
+
+    def _send(self, statement: bytes) -> None:
+        """Send an INSERT without waiting for the server: it ingests the rows while Python
+        makes the next ones (on a second core). The driver's own call, not a Django cursor,
+        which would also format megabytes of text for its query log when queries are captured.
+        Any other statement first ends the wait (``close``, see ``FillContext.writing``)."""
+        self.close()
+        connection = connections[self.using]
+        with connection.wrap_database_errors:
+            connection.connection.send_query(statement)
+        self._pending = True
+
+    def close(self) -> None:
+        """Wait for the INSERT in flight; its error, if any, is raised here."""
+        if not self._pending:
+            return
+        self._pending = False
+        connection = connections[self.using]
+        with connection.wrap_database_errors:
+            connection.connection.read_query_result()
 
     def _statements(self, prefix: bytes, rows: Iterable[tuple[bytes, ...]]) -> Iterator[bytes]:
         limit = self._statement_limit() - len(prefix)
@@ -88,6 +110,7 @@ class MysqlInsertWriter(BulkCreateWriter):
 
     def _statement_limit(self) -> int:
         if self._statement_bytes is None:
+            self.close()
             with connections[self.using].cursor() as cursor:
                 cursor.execute("SELECT @@max_allowed_packet")
                 packet = int(cursor.fetchone()[0])
@@ -110,9 +133,14 @@ class MysqlInsertWriter(BulkCreateWriter):
         return instances
 
     def finish(self) -> None:
+        self.close()
         self.bulk_loads.finish()
 
     def abort(self) -> None:
+        """The step is failing: collect the INSERT in flight (the connection cannot roll back
+        while it waits), whatever its outcome, then put the checks back."""
+        with contextlib.suppress(Exception):  # the step's own error is the one to report
+            self.close()
         self.bulk_loads.reset()
 
 
@@ -179,6 +207,7 @@ class MysqlBulkLoads(BulkLoads):
     def before_first_write(self, table: str, rows: int) -> None:
         if self._watermarks and table not in self._written:
             self._written.add(table)
+            self.before_statement()
             self._watermarks[table] = self._watermark(table)
             return
         super().before_first_write(table, rows)
@@ -191,6 +220,7 @@ class MysqlBulkLoads(BulkLoads):
             if not cursor.fetchone()[0]:
                 return False  # off already, by the caller's choice: nothing of ours to check
         # Rows written so far in this step were checked as they landed; later ones are not.
+        self.before_statement()
         self._watermarks = {name: self._watermark(name) for name in sorted(self._written)}
         with connections[self.using].cursor() as cursor:
             cursor.execute("SET SESSION foreign_key_checks = 0")
@@ -240,6 +270,7 @@ class MysqlBulkLoads(BulkLoads):
         """Per-row checks back on (the step is committing or rolling back)."""
         if self._watermarks:
             self._watermarks = {}
+            self.before_statement()
             with connections[self.using].cursor() as cursor:
                 cursor.execute("SET SESSION foreign_key_checks = 1")
         super().reset()
