@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .auditing import AuditContext, Gap
+    from .distributions import Distribution, LongTail, Uniform
     from .exceptions import (
         AlreadyRegistered,
         ConfigurationError,
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AuditContext": "auditing",
     "Gap": "auditing",
+    "Distribution": "distributions",
+    "LongTail": "distributions",
+    "Uniform": "distributions",
     "AlreadyRegistered": "exceptions",
     "ConfigurationError": "exceptions",
     "DatabaseNotReady": "exceptions",
@@ -59,15 +63,18 @@ __all__ = [
     "CodePointOrder",
     "ConfigurationError",
     "DatabaseNotReady",
+    "Distribution",
     "FillContext",
     "Gap",
     "Levels",
+    "LongTail",
     "NotRegistered",
     "Requirement",
     "SeedRegistry",
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "Uniform",
     "audit",
     "register",
     "seed",

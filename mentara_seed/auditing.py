@@ -94,8 +94,10 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
         ]
 
     bounds: list[Q] = []
-    if target.minimum > 0:
-        bounds.append(Q(_seed_current__lt=target.minimum))
+    # Every entity below the highest target any entity can have; each one's own target (with a
+    # distribution, drawn from its key) is compared below, in Python.
+    if target.highest > 0:
+        bounds.append(Q(_seed_current__lt=target.highest))
     if target.maximum is not None:
         bounds.append(Q(_seed_current__gt=target.maximum))
     if not bounds:
@@ -123,8 +125,11 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     gaps = []
     for pk, key, label, current in rows:
         current = int(current or 0)
-        missing = max(target.minimum - current, 0)
-        required = target.minimum if missing else target.maximum or 0
+        own = target.for_entity(key)
+        missing = max(own - current, 0)
+        if not missing and (target.maximum is None or current <= target.maximum):
+            continue  # at or above its own target, below the cap
+        required = own if missing else target.maximum or 0
         gaps.append(Gap(step, pk, key, str(label), current, required, missing))
     return gaps
 

@@ -62,7 +62,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             Error(
                 f"MENTARA_SEED['REQUIREMENTS']: {exc}",
                 hint="Override with a whole number (minimum in every mode) or a dict with "
-                "light/medium/heavy/min/max/days.",
+                "light/medium/heavy/min/max/days/cap.",
                 id="mentara_seed.E007",
             )
         )

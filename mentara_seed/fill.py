@@ -109,6 +109,13 @@ class FillContext:
         target = self.targets.get(step_id)
         return target.minimum if target is not None else default
 
+    def target_for(self, step_id: str, key: Any, default: int = 0) -> int:
+        """An entity's own target for another step (with a distribution, drawn from its key),
+        for a parent that creates its children's rows at once; ``default`` when that step is
+        not registered."""
+        target = self.targets.get(step_id)
+        return target.for_entity(key) if target is not None else default
+
     def begin_step(self, step: Step, ordinal_start: int = 0) -> None:
         self.step = step
         self.ordinal_start = ordinal_start

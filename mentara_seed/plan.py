@@ -67,6 +67,7 @@ def build_steps(
                 window_days=window if isinstance(window, Levels) else None,
                 mode=mode,
                 override=own.get(requirement.name),
+                distribution=requirement.distribution,
             )
             declared.append(Step(seeder, requirement, target))
     return population + _ordered(declared, {s.id for s in population})

@@ -7,8 +7,8 @@ per mode as :class:`Levels`; settings overrides and ``--scale`` are applied by :
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
     from .auditing import AuditContext
+    from .distributions import Distribution
 
 MODES: tuple[str, ...] = ("light", "medium", "heavy")
 DEFAULT_MODE = "medium"
@@ -46,6 +47,19 @@ def _levels(value: Levels | int) -> Levels:
     return value if isinstance(value, Levels) else Levels.all(value)
 
 
+def levels_or_none(value: object, where: str) -> Levels | None:
+    """A whole number or Levels of whole numbers (at least 0) as Levels; None stays None."""
+    if value is None:
+        return None
+    levels = value if isinstance(value, Levels) else Levels(value, value, value)  # type: ignore[arg-type]
+    for number in (levels.light, levels.medium, levels.heavy):
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ConfigurationError(
+                f"{where}: expected a whole number of at least 0, or Levels of them; got {value!r}"
+            )
+    return levels
+
+
 @dataclass(frozen=True)
 class Requirement:
     """Each entity of the seeder's model must have ``minimum`` (and at most ``maximum``) rows.
@@ -54,6 +68,8 @@ class Requirement:
     relation path ``count``, or with a custom ``expression(ctx, window_days)``. ``when``
     restricts the requirement to the entities it matches (a conditional requirement).
     ``window_days`` with ``recent`` (the timestamp path) counts only rows from the last N days.
+    ``distribution`` gives each entity its own target between the minimum and a cap (see
+    ``distributions``); without one, every entity's target is the minimum.
     The seeder fills gaps with its method ``fill_<name>`` (or ``fill`` when given).
     ``after`` names steps (``"app_label.Model.requirement"``) that must be filled before this one.
     """
@@ -71,9 +87,17 @@ class Requirement:
     fill: str | None = None
     after: tuple[str, ...] = ()
     help: str = ""
+    distribution: Distribution | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "minimum", _levels(self.minimum))
+        from .distributions import Distribution
+
+        if self.distribution is not None and not isinstance(self.distribution, Distribution):
+            raise ConfigurationError(
+                f"requirement {self.name!r}: distribution must be Uniform(...) or LongTail(...), "
+                f"got {self.distribution!r}"
+            )
         if self.window_days is not None:
             object.__setattr__(self, "window_days", _levels(self.window_days))
         if (self.count is None) == (self.expression is None):
@@ -105,10 +129,27 @@ class Target:
     minimum: int
     maximum: int | None = None
     window_days: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: With a distribution: the highest target an entity can get, and the step it draws for.
+    cap: int | None = None
+    distribution: Distribution | None = None
+    step_id: str = ""
+
+    @property
+    def highest(self) -> int:
+        """No entity's own target is above this."""
+        return self.cap if self.cap is not None else self.minimum
+
+    def for_entity(self, key: Any) -> int:
+        """The entity's own target: the minimum, or its draw from the distribution."""
+        if self.distribution is None or self.cap is None or self.cap <= self.minimum:
+            return self.minimum
+        from .distributions import entity_draw
+
+        draw = entity_draw(self.step_id, str(key))
+        return self.distribution.own_target(self.minimum, self.cap, draw)
 
 
-OVERRIDE_KEYS = frozenset({*MODES, "min", "max", "days"})
+OVERRIDE_KEYS = frozenset({*MODES, "min", "max", "days", "cap"})
 
 
 def parse_override(where: str, value: object) -> dict[str, int]:
@@ -146,11 +187,14 @@ def resolve(
     mode: str,
     override: dict[str, int] | None,
     scale: int = 1,
+    distribution: Distribution | None = None,
 ) -> Target:
-    """The numbers in force for one requirement in one mode; raises on min above max."""
+    """The numbers in force for one requirement in one mode; raises on min above max, or on a
+    cap below the minimum or above the maximum."""
     low = minimum[mode]
     high = maximum
     days = window_days[mode] if window_days is not None else None
+    cap = distribution.cap_in(mode) if distribution is not None else None
     if override:
         if "min" in override:
             low = override["min"]
@@ -164,9 +208,36 @@ def resolve(
                     f"{where}: 'days' applies only to a time-window requirement"
                 )
             days = override["days"]
+        if "cap" in override:
+            if distribution is None:
+                raise ConfigurationError(
+                    f"{where}: 'cap' applies only to a requirement with a distribution"
+                )
+            cap = override["cap"]
     low *= scale
     if high is not None and low > high:
         raise ConfigurationError(f"{where}: minimum {low} is above maximum {high} in mode {mode}")
     if days is not None and days < 1:
         raise ConfigurationError(f"{where}: a time window must be at least 1 day (got {days})")
-    return Target(minimum=low, maximum=high, window_days=days)
+    if distribution is not None:
+        if cap is None:
+            try:
+                cap = distribution.default_cap(low, high)
+            except ConfigurationError as exc:
+                raise ConfigurationError(f"{where}: {exc}") from None
+        if cap < low:
+            raise ConfigurationError(
+                f"{where}: the distribution's cap {cap} is below the minimum {low} in mode {mode}"
+            )
+        if high is not None and cap > high:
+            raise ConfigurationError(
+                f"{where}: the distribution's cap {cap} is above the maximum {high} in mode {mode}"
+            )
+    return Target(
+        minimum=low,
+        maximum=high,
+        window_days=days,
+        cap=cap,
+        distribution=distribution,
+        step_id=where,
+    )
