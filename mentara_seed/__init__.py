@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         DatabaseNotReady,
         NotRegistered,
         SeedingError,
+        StrictFailure,
     )
     from .fill import FillContext
     from .ordering import CodePointOrder
@@ -44,6 +45,7 @@ _EXPORTS = {
     "DatabaseNotReady": "exceptions",
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
+    "StrictFailure": "exceptions",
     "FillContext": "fill",
     "CodePointOrder": "ordering",
     "audit": "pipeline",
@@ -74,6 +76,7 @@ __all__ = [
     "SeedReport",
     "Seeder",
     "SeedingError",
+    "StrictFailure",
     "Uniform",
     "audit",
     "register",

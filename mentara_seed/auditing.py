@@ -6,18 +6,20 @@ number of queries depends on the requirements, never on the rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models import Q
 
 from .ordering import CodePointOrder
 from .registry import Seeder, SeedRegistry
 from .requirements import POPULATION, Requirement, Target
+from .validation import field_error_line, seeder_name
 
 
 @dataclass(frozen=True)
@@ -104,24 +106,16 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
         return []
 
     requirement = step.requirement
-    queryset = seeder.get_queryset(ctx.using)
-    if requirement.when is not None:
-        condition = requirement.when(ctx) if callable(requirement.when) else requirement.when
-        # A subquery keeps joins in the condition from multiplying the count below.
-        queryset = queryset.filter(
-            pk__in=seeder.get_queryset(ctx.using).filter(condition).values("pk")
-        )
     bound = bounds[0]
     for extra in bounds[1:]:
         bound |= extra
-    key_field = seeder.key_field
-    label_field = seeder.label_field or key_field
-    rows = (
-        queryset.annotate(_seed_current=requirement.count_expression(ctx, target.window_days))
-        .filter(bound)
-        .order_by(CodePointOrder(key_field), "pk")
-        .values_list("pk", key_field, label_field, "_seed_current")
-    )
+    try:
+        rows = list(_below_bounds(seeder, requirement, target, bound, ctx))
+    except FieldError as exc:
+        # Paths and Q objects are checked before the run (validation); what is left is a
+        # callable's query, which only exists now.
+        where = f"{seeder_name(seeder)}, requirement {requirement.name!r}"
+        raise field_error_line(where, exc) from exc
     gaps = []
     for pk, key, label, current in rows:
         current = int(current or 0)
@@ -134,6 +128,26 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     return gaps
 
 
+def _below_bounds(
+    seeder: Seeder, requirement: Requirement, target: Target, bound: Q, ctx: AuditContext
+) -> models.QuerySet:
+    queryset = seeder.get_queryset(ctx.using)
+    if requirement.when is not None:
+        condition = requirement.when(ctx) if callable(requirement.when) else requirement.when
+        # A subquery keeps joins in the condition from multiplying the count below.
+        queryset = queryset.filter(
+            pk__in=seeder.get_queryset(ctx.using).filter(condition).values("pk")
+        )
+    key_field = seeder.key_field
+    label_field = seeder.label_field or key_field
+    return (
+        queryset.annotate(_seed_current=requirement.count_expression(ctx, target.window_days))
+        .filter(bound)
+        .order_by(CodePointOrder(key_field), "pk")
+        .values_list("pk", key_field, label_field, "_seed_current")
+    )
+
+
 def audit_steps(steps: Iterable[Step], ctx: AuditContext) -> list[Gap]:
     gaps: list[Gap] = []
     for step in steps:
@@ -142,22 +156,29 @@ def audit_steps(steps: Iterable[Step], ctx: AuditContext) -> list[Gap]:
 
 
 def counted_models(registry: SeedRegistry) -> list[type[models.Model]]:
-    """The registered models and every model of their apps, in a stable order."""
+    """Every model a run can be expected to write, in a stable order: the registered models,
+    every model of their apps with the many-to-many tables Django creates for them, and the
+    models the registered ones point at (a profile's seeder creates its users)."""
     seen: dict[str, type[models.Model]] = {}
     for seeder in registry:
         seen[seeder.label] = seeder.model
         app_config = apps.get_app_config(seeder.model._meta.app_label)
-        for model in app_config.get_models():
+        for model in app_config.get_models(include_auto_created=True):
             seen.setdefault(model._meta.label, model)
+        for field in seeder.model._meta.concrete_fields:
+            if field.many_to_one or field.one_to_one:
+                parent = field.related_model._meta.concrete_model
+                seen.setdefault(parent._meta.label, parent)
     return [seen[label] for label in sorted(seen)]
 
 
-def count_totals(
-    registry: SeedRegistry, using: str, extra: Sequence[type[models.Model]] = ()
-) -> dict[str, int]:
-    """Rows per model (one COUNT each); registered proxies count through their seeder."""
+def count_totals(registry: SeedRegistry, using: str, written: Iterable[str] = ()) -> dict[str, int]:
+    """Rows per model (one COUNT each) for the counted models and the models labelled in
+    ``written`` (whatever else the run wrote); registered proxies count through their seeder."""
     totals: dict[str, int] = {}
-    models_ = {m._meta.label: m for m in [*counted_models(registry), *extra]}
+    models_ = {m._meta.label: m for m in counted_models(registry)}
+    for label in written:
+        models_.setdefault(label, apps.get_model(label))
     for label in sorted(models_):
         model = models_[label]
         if registry.is_registered(model):

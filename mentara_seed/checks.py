@@ -18,6 +18,8 @@ from .exceptions import ConfigurationError
 from .plan import build_steps
 from .registry import site
 from .requirements import MODES
+from .validation import HINT as VALIDATION_HINT
+from .validation import registry_problems
 
 HINT = "See the MENTARA_SEED section of the mentara-seed README."
 
@@ -67,3 +69,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             )
         )
     return errors
+
+
+@register()
+def check_seeders(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every requirement's paths and conditions against its model (E020-E026)."""
+    return [
+        Error(problem.message, hint=VALIDATION_HINT, id=problem.id)
+        for problem in registry_problems(site)
+    ]

@@ -97,8 +97,10 @@ def _tuples(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> Iterab
 
 
 def pk_column(model: type[models.Model]) -> str:
-    assert model._meta.pk is not None
-    return model._meta.pk.column
+    pk = model._meta.pk
+    if pk is None:  # only abstract models, which the registry refuses
+        raise TypeError(f"{model._meta.label} has no primary key")
+    return pk.column
 
 
 @functools.cache

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.dateparse import parse_datetime
 
 from .exceptions import ConfigurationError
 from .requirements import DEFAULT_MODE, MODES, parse_override
@@ -111,3 +113,23 @@ def parsed_overrides(raw: object) -> dict[str, dict[str, dict[str, int]]]:
             for name, value in requirements.items()
         }
     return parsed
+
+
+def parse_iso_datetime(text: str) -> datetime:
+    """An ISO-8601 date-time with a time zone (``Z`` included); anything else is one line.
+
+    The one parser behind ``--now``, ``now="..."`` in the Python API and the pytest plugin's
+    ``mentara_seed_now``, so all three accept and refuse the same text."""
+    try:
+        value = parse_datetime(text.removesuffix("Z") + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        value = None
+    if value is None:
+        raise ConfigurationError(
+            f"expected an ISO-8601 date-time such as 2026-01-01T12:00:00Z, got {text!r}"
+        )
+    if value.tzinfo is None:
+        raise ConfigurationError(
+            f"{text!r} has no time zone; add one, for example 2026-01-01T12:00:00Z"
+        )
+    return value

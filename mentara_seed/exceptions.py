@@ -1,5 +1,12 @@
 """One base class for everything mentara-seed raises on purpose."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .report import SeedReport
+
 
 class SeedingError(Exception):
     """Base class: catch this to handle any mentara-seed failure."""
@@ -23,3 +30,15 @@ class DatabaseNotReady(SeedingError):
 
 class ProductionRefused(SeedingError):
     """DEBUG is off and writing was not explicitly allowed."""
+
+
+class StrictFailure(SeedingError):
+    """``strict=True`` (``--strict``) and the run reported warnings; ``report`` is its report.
+    The rows written stay: the run itself completed."""
+
+    def __init__(self, report: SeedReport) -> None:
+        self.report = report
+        count = len(report.warnings)
+        super().__init__(
+            f"strict: {count} warning{'' if count == 1 else 's'}: {report.warnings[0]}"
+        )

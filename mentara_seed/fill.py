@@ -20,7 +20,7 @@ from django.db.models.fields import NOT_PROVIDED
 from model_bakery import random_gen
 from model_bakery.baker import Baker
 
-from .auditing import AuditContext, Gap, Step
+from .auditing import Gap, Step
 from .exceptions import ConfigurationError
 from .rand import Rand, derive_seed
 from .requirements import Target
@@ -98,10 +98,6 @@ class FillContext:
         self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
         #: Rows this run wrote per model: what invalidates a cached read.
         self._written: Counter[type[models.Model]] = Counter()
-
-    @property
-    def audit_context(self) -> AuditContext:
-        return AuditContext(using=self.using, mode=self.mode, now=self.now, seed=self.seed)
 
     def target(self, step_id: str, default: int = 0) -> int:
         """The minimum in force for another step (for a parent that creates its children's

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from .auditing import (
     AuditContext,
+    Gap,
     Step,
     audit_step,
     audit_steps,
@@ -24,6 +27,7 @@ from .auditing import (
     counted_models,
 )
 from .conf import (
+    parse_iso_datetime,
     parsed_overrides,
     seed_settings,
     validate_mode,
@@ -31,12 +35,13 @@ from .conf import (
     validate_seed,
 )
 from .drivers import driver_problem
-from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused
+from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
 from .fill import FillContext
 from .locking import run_lock
 from .plan import build_steps
 from .registry import SeedRegistry, site
-from .report import DatabaseInfo, SeedReport, StepResult
+from .report import DatabaseInfo, SeedReport, StepResult, step_warnings
+from .validation import validate_registry
 
 #: Later steps can change what earlier ones see (a new member needs posts); a further pass
 #: picks that up. Two suffice for the shipped seeders; the cap stops a seeder that never converges.
@@ -86,13 +91,10 @@ def _options(
     scale = validate_positive_int("scale", scale if scale is not None else seed_settings.scale)
     seed = validate_seed(seed if seed is not None else seed_settings.seed)
     if isinstance(now, str):
-        text = now
         try:
-            now = parse_datetime(text.removesuffix("Z") + "+00:00" if text.endswith("Z") else text)
-        except ValueError:
-            now = None
-        if now is None:
-            raise ConfigurationError(f"now must be an ISO-8601 date-time, got {text!r}")
+            now = parse_iso_datetime(now)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"now: {exc}") from None
     now = now if now is not None else timezone.now()
     if not isinstance(now, datetime):
         raise ConfigurationError(f"now must be a datetime, got {now!r}")
@@ -114,6 +116,7 @@ def prepare(
     """Validate everything, touching nothing; raise ``SeedingError`` on the first problem."""
     mode, scale, seed, now = _options(mode, scale, seed, now)
     batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
+    validate_registry(registry)
     steps = build_steps(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
@@ -163,6 +166,7 @@ def seed_database(
     allow_production: bool = False,
     progress: ProgressCallback | None = None,
     announce: AnnounceCallback | None = None,
+    strict: bool = False,
 ) -> SeedReport:
     """Audit, fill exactly what is missing, verify; see the README for the guarantees.
 
@@ -170,6 +174,9 @@ def seed_database(
     unmigrated database, or, when DEBUG is off, unless ``allow_production`` (or
     ``MENTARA_SEED["ALLOW_PRODUCTION"]``) says writing is intended. ``announce`` is called with
     the target database before the first write; ``progress`` before each fill step.
+    With ``strict``, a run whose report has warnings (a step that left gaps it was asked to fill
+    after its own pass) raises ``StrictFailure``, which carries the report; what was written
+    stays.
     """
     started = time.perf_counter()
     steps, ctx, batch_size = prepare(
@@ -214,6 +221,8 @@ def seed_database(
             report.counts = dict(report.counts_before)
             report.remaining = list(report.gaps)
     report.duration_s = time.perf_counter() - started
+    if strict and report.warnings:
+        raise StrictFailure(report)
     return report
 
 
@@ -241,19 +250,22 @@ def _fill_and_verify(
             if not any(gap.missing for gap in remaining):
                 break
             added_before = sum(ctx.added.values())
+            this_pass: list[StepResult] = []
             for index, step in enumerate(steps):
                 if progress:
                     progress(step, index, len(steps))
                 result = _apply_step(step, actx, ctx)
                 if result:
-                    report.steps.append(result)
+                    this_pass.append(result)
             remaining = audit_steps(steps, actx)
+            report.steps.extend(_with_shortfalls(this_pass, remaining, ctx.shortfalls))
             if sum(ctx.added.values()) == added_before:
                 break
     report.remaining = remaining
+    report.warnings = step_warnings(report.steps)
     report.reasons = dict(ctx.shortfalls)
     report.added = dict(sorted(ctx.added.items()))
-    report.counts = count_totals(registry, actx.using)
+    report.counts = count_totals(registry, actx.using, written=report.added)
 
 
 @contextlib.contextmanager
@@ -298,11 +310,10 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
         if not gaps:
             return None
         try:
-            if step.is_population:
+            if step.requirement is None:
                 ctx.begin_step(step, ordinal_start=gaps[0].current)
                 step.seeder.create(ctx, gaps[0].missing)
             else:
-                assert step.requirement is not None
                 ctx.begin_step(step)
                 step.seeder.fill(step.requirement, ctx, gaps)
             ctx.flush()
@@ -317,4 +328,31 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
         entities=len(gaps),
         added=dict(ctx.step_added),
         seconds=time.perf_counter() - started,
+        fill_method="create" if step.requirement is None else step.requirement.fill_method,
+        asked=frozenset(gap.pk for gap in gaps),
     )
+
+
+def _with_shortfalls(
+    results: list[StepResult], remaining: list[Gap], explained: dict[tuple[str, Any], str]
+) -> list[StepResult]:
+    """The pass's step results with the entities each step was asked to fill that still lack
+    rows at the end of the pass. Counts never go down within a run, so an entity short now was
+    short right after its step: that step's seeder added too little per call, which the further
+    passes would otherwise hide. Gaps the seeder explained (``ctx.shortfall``) are not its fault.
+    Read from the pass's verify audit, so it costs no query."""
+    short: dict[str, list[Gap]] = defaultdict(list)
+    for gap in remaining:
+        if gap.missing and (gap.step.id, gap.pk) not in explained:
+            short[gap.step.id].append(gap)
+    marked = []
+    for result in results:
+        left = [gap for gap in short.get(result.step_id, ()) if gap.pk in result.asked]
+        marked.append(
+            dataclasses.replace(
+                result,
+                short_entities=len(left),
+                short_rows=sum(gap.missing for gap in left),
+            )
+        )
+    return marked

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from .auditing import Step
 from .exceptions import ConfigurationError, NotRegistered
 from .registry import SeedRegistry
-from .requirements import POPULATION, Levels, resolve
+from .requirements import POPULATION, Levels, as_levels, resolve
 
 
 def build_steps(
@@ -45,11 +45,9 @@ def build_steps(
     for seeder in registry:
         own = lowered.get(seeder.label.lower(), {})
         if seeder.population is not None:
-            levels = seeder.population
-            levels = levels if isinstance(levels, Levels) else Levels.all(levels)
             target = resolve(
                 where=f"{seeder.label}.{POPULATION}",
-                minimum=levels,
+                minimum=as_levels(seeder.population),
                 maximum=None,
                 window_days=None,
                 mode=mode,
@@ -58,11 +56,10 @@ def build_steps(
             )
             population.append(Step(seeder, None, target))
         for requirement in seeder.requirements:
-            assert isinstance(requirement.minimum, Levels)
             window = requirement.window_days
             target = resolve(
                 where=f"{seeder.label}.{requirement.name}",
-                minimum=requirement.minimum,
+                minimum=as_levels(requirement.minimum),
                 maximum=requirement.maximum,
                 window_days=window if isinstance(window, Levels) else None,
                 mode=mode,
@@ -77,9 +74,8 @@ def _ordered(steps: list[Step], done: set[str]) -> list[Step]:
     by_id = {step.id: index for index, step in enumerate(steps)}
     waiting_on: dict[int, set[int]] = {}
     for index, step in enumerate(steps):
-        assert step.requirement is not None
         needs = set()
-        for name in step.requirement.after:
+        for name in step.requirement.after if step.requirement else ():
             if name in done:
                 continue
             if name not in by_id:

@@ -10,7 +10,9 @@ Fixtures, for use with pytest-django:
   fixture empties every table after each test, so the data cannot be shared).
 
 Each returns the ``SeedReport`` of its run. Nothing is imported from Django until a fixture runs,
-so the plugin is harmless in projects that never use it.
+so the plugin is harmless in projects that never use it. Without pytest-django
+(``pip install 'mentara-seed[pytest]'``), a test that uses one of these fixtures fails with one
+line saying so. ``mentara_seed_strict = true`` fails them when the report has warnings.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mentara_seed_mode", "mentara-seed mode for the seeded fixtures", default="light")
     parser.addini("mentara_seed_seed", "mentara-seed random seed for the fixtures", default="0")
     parser.addini(
+        "mentara_seed_strict",
+        "fail the fixtures when the seeding report has warnings (like seed_dynamic --strict)",
+        type="bool",
+        default=False,
+    )
+    parser.addini(
         "mentara_seed_now",
         "ISO-8601 reference time for the fixtures (default: when the session starts)",
         default="",
@@ -37,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.hasplugin("django"):
+        config.pluginmanager.register(WithoutPytestDjango(), "mentara_seed_without_pytest_django")
     config.addinivalue_line(
         "markers",
         f"{MARKER}(mode=None, scale=None, seed=None): seed the test database in this mode "
@@ -45,17 +55,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _options(request: pytest.FixtureRequest, *, use_marker: bool) -> dict[str, Any]:
-    from django.utils.dateparse import parse_datetime
     from django.utils.timezone import now
+
+    from .conf import parse_iso_datetime
+    from .exceptions import ConfigurationError
 
     config = request.config
     text = config.getini("mentara_seed_now")
-    reference: datetime | None = parse_datetime(text) if text else None
-    if text and reference is None:
-        raise pytest.UsageError(f"mentara_seed_now: not an ISO-8601 date-time: {text!r}")
+    try:
+        reference = parse_iso_datetime(text) if text else None
+    except ConfigurationError as exc:
+        raise pytest.UsageError(f"mentara_seed_now: {exc}") from None
     options: dict[str, Any] = {
         "mode": config.getini("mentara_seed_mode"),
         "seed": int(config.getini("mentara_seed_seed")),
+        "strict": config.getini("mentara_seed_strict"),
         "now": reference or config.stash.setdefault(_SESSION_NOW, now()),
     }
     marker = request.node.get_closest_marker(MARKER) if use_marker else None
@@ -99,3 +113,30 @@ def seeded_db(
 @pytest.fixture
 def seeded_transactional_db(request: pytest.FixtureRequest, transactional_db: None) -> SeedReport:
     return _seed(_options(request, use_marker=True))
+
+
+NEEDS_PYTEST_DJANGO = (
+    "mentara-seed's seeded fixtures need pytest-django: pip install 'mentara-seed[pytest]'"
+)
+
+
+class WithoutPytestDjango:
+    """Stands in for the pytest-django fixtures ours use, when pytest-django is not there, so a
+    test that asks for a seeded fixture fails with one line instead of pytest's "fixture
+    'django_db_setup' not found" and the list of every fixture."""
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(self) -> None:
+        pytest.fail(NEEDS_PYTEST_DJANGO, pytrace=False)
+
+    @pytest.fixture(scope="session")
+    def django_db_blocker(self) -> None:
+        pytest.fail(NEEDS_PYTEST_DJANGO, pytrace=False)
+
+    @pytest.fixture
+    def db(self) -> None:
+        pytest.fail(NEEDS_PYTEST_DJANGO, pytrace=False)
+
+    @pytest.fixture
+    def transactional_db(self) -> None:
+        pytest.fail(NEEDS_PYTEST_DJANGO, pytrace=False)

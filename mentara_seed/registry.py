@@ -31,8 +31,6 @@ class Seeder:
     population: ClassVar[Levels | int | None] = None
     #: What each entity must have.
     requirements: ClassVar[Sequence[Requirement]] = ()
-    #: Steps that must run before this seeder's population step.
-    population_after: ClassVar[tuple[str, ...]] = ()
     #: A unique field that identifies an entity across runs (its natural key). Random values are
     #: keyed by it, so it must not be a primary key the tool allocates (sequences skip on rollback).
     key_field: ClassVar[str] = "pk"
@@ -60,12 +58,6 @@ class Seeder:
             self, requirement.fill_method
         )
         method(ctx, gaps)
-
-    def requirement(self, name: str) -> Requirement:
-        for requirement in self.requirements:
-            if requirement.name == name:
-                return requirement
-        raise ConfigurationError(f"{self.label} has no requirement {name!r}")
 
     def requirement_names(self) -> list[str]:
         names = [r.name for r in self.requirements]

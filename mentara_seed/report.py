@@ -32,6 +32,35 @@ class StepResult:
     entities: int
     added: dict[str, int]
     seconds: float = 0.0
+    #: Entities (a population: 1) the step was asked to fill that still lacked rows after the
+    #: step's own pass, and how many rows they lacked.
+    short_entities: int = 0
+    short_rows: int = 0
+    fill_method: str = ""
+    #: The primary keys of the entities the step was asked to fill (None for a population).
+    asked: frozenset[Any] = field(default=frozenset(), repr=False)
+
+
+def step_warnings(results: list[StepResult]) -> list[str]:
+    """One warning per step that left gaps it was asked to fill after its own pass (its first
+    such pass): the seeder adds too little per call, even if later passes made up for it."""
+    warnings: dict[str, str] = {}
+    for result in results:
+        if not result.short_entities or result.step_id in warnings:
+            continue
+        if result.step_id.endswith(".population"):
+            what = f"the population still lacked {plural(result.short_rows, 'row', 'rows')}"
+        else:
+            what = (
+                f"{plural(result.short_entities, 'entity', 'entities')} of the "
+                f"{result.entities} it was asked to fill still lacked "
+                f"{plural(result.short_rows, 'row', 'rows')}"
+            )
+        warnings[result.step_id] = (
+            f"{result.step_id}: after the step's own pass {what}; "
+            f"{result.fill_method}() adds too little per call"
+        )
+    return list(warnings.values())
 
 
 @dataclass
@@ -52,6 +81,7 @@ class SeedReport:
     reasons: dict[tuple[str, Any], str] = field(default_factory=dict)
     added: dict[str, int] = field(default_factory=dict)
     steps: list[StepResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     duration_s: float = 0.0
 
     @property
@@ -84,6 +114,7 @@ class SeedReport:
             "gaps": [gap.as_dict() for gap in self.gaps],
             "remaining_gaps": [] if self.audit_only else remaining,
             "added": dict(self.added),
+            "warnings": list(self.warnings),
             "duration_s": round(self.duration_s, 3),
         }
 
@@ -95,6 +126,23 @@ def _yes(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
+def plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _gaps_summary(gaps: list[Gap]) -> str:
+    """ "2 populations below their minimum and 5 entities needing more data": a population
+    is a model short of entities, not an entity."""
+    populations = {g.step.seeder.label for g in gaps if g.step.is_population}
+    entities = {(g.step.seeder.label, g.pk) for g in gaps if not g.step.is_population}
+    parts = []
+    if populations:
+        parts.append(plural(len(populations), "population", "populations") + " below the minimum")
+    if entities:
+        parts.append(plural(len(entities), "entity", "entities") + " needing more data")
+    return " and ".join(parts)
+
+
 def _gap_lines(gaps: list[Gap], indent: str) -> list[str]:
     lines: list[str] = []
     by_step: OrderedDict[str, list[Gap]] = OrderedDict()
@@ -103,11 +151,11 @@ def _gap_lines(gaps: list[Gap], indent: str) -> list[str]:
     for step_id, step_gaps in by_step.items():
         needed = sum(g.missing for g in step_gaps)
         over = sum(1 for g in step_gaps if g.over_maximum)
-        text = f"{indent}- {step_id}: {needed} items needed"
+        text = f"{indent}- {step_id}: {plural(needed, 'item', 'items')} needed"
         if step_gaps[0].step.is_population:
             text += f" (population {step_gaps[0].current}/{step_gaps[0].required})"
         else:
-            text += f" across {len(step_gaps)} entities"
+            text += f" across {plural(len(step_gaps), 'entity', 'entities')}"
         if over:
             text += f", {over} above the maximum"
         lines.append(text)
@@ -156,8 +204,7 @@ def render_text(
     lines.append("")
     lines.append("Step 2: Identifying data gaps...")
     if report.gaps:
-        entities = {(g.step.seeder.label, g.pk) for g in report.gaps}
-        lines.append(f"  Found {len(entities)} entities needing more data:")
+        lines.append(f"  Found {_gaps_summary(report.gaps)}:")
         lines.extend(_gap_lines(report.gaps, "    "))
         lines.extend(_entity_lines(report.gaps, "    ", entity_cap))
     else:
@@ -171,19 +218,23 @@ def render_text(
         lines.append(
             "Step 3: Filling data gaps..." + (" (dry run, rolled back)" if report.dry_run else "")
         )
-        if not report.steps:
-            lines.append("  Nothing to add.")
+        if not report.steps and not any(gap.missing for gap in report.gaps):
+            lines.append("  Nothing to add: the rows counted in Step 1 already meet every minimum.")
+        elif not report.steps:
+            lines.append("  Nothing was added.")
         for result in report.steps:
             added = ", ".join(f"{n} {label}" for label, n in result.added.items())
             target = (
-                "" if result.step_id.endswith(".population") else f" ({result.entities} entities)"
+                ""
+                if result.step_id.endswith(".population")
+                else f" ({plural(result.entities, 'entity', 'entities')})"
             )
             timing = f" in {result.seconds:.2f}s" if verbosity >= 3 else ""
             lines.append(f"  {result.step_id}{target}: {verb.lower()} {added}{timing}")
         lines.append("")
         lines.append("Step 4: Verifying requirements...")
         if report.remaining:
-            lines.append(f"  {len(report.remaining)} gaps remain:")
+            lines.append(f"  {plural(len(report.remaining), 'gap remains', 'gaps remain')}:")
             shown = report.remaining[:remaining_cap]
             for gap in shown:
                 lines.append(
@@ -193,7 +244,11 @@ def render_text(
             if len(report.remaining) > len(shown):
                 lines.append(f"    ... and {len(report.remaining) - len(shown)} more")
         else:
-            lines.append("  All minimum requirements satisfied!")
+            lines.append("  No gaps remain.")
+    if report.warnings:
+        lines.append("")
+        lines.append(f"{plural(len(report.warnings), 'Warning', 'Warnings')}:")
+        lines.extend(f"  - {warning}" for warning in report.warnings)
     lines.append("")
     lines.append("SEEDING REPORT")
     lines.append("==============")
@@ -204,7 +259,8 @@ def render_text(
         lines.append("Items that would be added:" if report.dry_run else "Items added:")
         if report.added:
             for label, n in report.added.items():
-                lines.append(f"  - {label}: {n}")
+                # Every model written has its total here: counts covers every key of added.
+                lines.append(f"  - {label}: {n} (now {report.counts.get(label, n)})")
         else:
             lines.append("  (none)")
     lines.append("")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import Count, Expression, Q
 
@@ -43,7 +43,8 @@ class Levels:
         return int(getattr(self, mode))
 
 
-def _levels(value: Levels | int) -> Levels:
+def as_levels(value: Levels | int) -> Levels:
+    """A number for every mode, from one number or from Levels."""
     return value if isinstance(value, Levels) else Levels.all(value)
 
 
@@ -90,7 +91,7 @@ class Requirement:
     distribution: Distribution | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "minimum", _levels(self.minimum))
+        object.__setattr__(self, "minimum", as_levels(self.minimum))
         from .distributions import Distribution
 
         if self.distribution is not None and not isinstance(self.distribution, Distribution):
@@ -99,7 +100,7 @@ class Requirement:
                 f"got {self.distribution!r}"
             )
         if self.window_days is not None:
-            object.__setattr__(self, "window_days", _levels(self.window_days))
+            object.__setattr__(self, "window_days", as_levels(self.window_days))
         if (self.count is None) == (self.expression is None):
             raise ConfigurationError(
                 f"requirement {self.name!r} needs exactly one of count= or expression="
@@ -114,12 +115,13 @@ class Requirement:
     def count_expression(self, ctx: AuditContext, window_days: int | None) -> Expression:
         if self.expression is not None:
             return self.expression(ctx, window_days)
-        assert self.count is not None
+        # __post_init__ guarantees exactly one of count and expression.
+        count = cast(str, self.count)
         condition = self.filter
         if self.recent and window_days is not None:
             recent = Q(**{f"{self.recent}__gte": ctx.now - timedelta(days=window_days)})
             condition = recent if condition is None else condition & recent
-        return Count(self.count, filter=condition, distinct=self.distinct)
+        return Count(count, filter=condition, distinct=self.distinct)
 
 
 @dataclass(frozen=True)

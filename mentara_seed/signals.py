@@ -25,13 +25,23 @@ def last_migrated_app() -> AppConfig | None:
     return with_models[-1] if with_models else None
 
 
-def summary_line(report: SeedReport) -> str:
+def summary(report: SeedReport) -> str:
+    """One line, then the rows per model when any were added, so a newcomer sees what the
+    migrate gave them (``migrate -v 2`` prints the whole report)."""
     added = sum(report.added.values())
     state = "satisfied" if report.satisfied else f"{len(report.remaining)} gaps remain"
-    return (
+    lines = [
         f"mentara-seed: {report.mode} mode on {report.database.alias}: added {added} rows "
         f"in {report.duration_s:.2f}s; {state}."
-    )
+    ]
+    if report.added:
+        width = max(map(len, report.added))
+        lines.extend(
+            f"  {label:<{width}}  +{count} (now {report.counts.get(label, count)})"
+            for label, count in report.added.items()
+        )
+        lines.append("  (the whole report: manage.py migrate -v 2)")
+    return "\n".join(lines) + "\n"
 
 
 def seed_after_migrate(
@@ -64,4 +74,4 @@ def seed_after_migrate(
     if verbosity >= 2:
         stream.write(render_text(report, verbosity=verbosity))
     elif verbosity == 1:
-        stream.write(summary_line(report) + "\n")
+        stream.write(summary(report))

@@ -68,8 +68,7 @@ class ExecutemanyWriter(BulkCreateWriter):
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
             return []
-        concrete = model._meta.concrete_model
-        assert concrete is not None
+        concrete = model._meta.concrete_model or model
         self.bulk_loads.before_first_write(concrete._meta.db_table, len(rows))
         if returning:
             return super().write(model, rows, returning=returning)
@@ -109,8 +108,7 @@ class PostgresCopyWriter(BulkCreateWriter):
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
             return []
-        concrete = model._meta.concrete_model
-        assert concrete is not None
+        concrete = model._meta.concrete_model or model
         columns = column_plan(concrete, frozenset(rows[0]), self.using, PSYCOPG_NATIVE_FIELDS)
         table = concrete._meta.db_table
         self.bulk_loads.before_first_write(table, len(rows))
@@ -227,10 +225,15 @@ class PostgresCopyWriter(BulkCreateWriter):
             return
         _key, manager, _copy, cursor = self._stream
         self._stream = None
+        from psycopg import Error as PsycopgError
+
         error = RuntimeError("mentara-seed step failed")
         try:
             manager.__exit__(RuntimeError, error, None)
-        except Exception:
+        except PsycopgError:
+            # The server answers an abandoned COPY with an error (QueryCanceled, or whatever
+            # made the step fail, a lost connection included); the error the caller is
+            # raising already says what went wrong, and the transaction rolls back either way.
             pass
         finally:
             cursor.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +90,23 @@ def content_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]
             rows.append(tuple(values))
         dump[model._meta.label] = rows
     return dump
+
+
+@pytest.fixture
+def register_on_site() -> Iterator[Callable[[Any, Any], None]]:
+    """Registers a seeder class on the global registry for one test, as a project's seeding.py
+    would (the commands use that registry)."""
+    from mentara_seed.registry import site
+
+    registered = []
+
+    def register(model: Any, seeder_class: Any) -> None:
+        site.register(model, seeder_class)
+        registered.append(model)
+
+    yield register
+    for model in registered:
+        site.unregister(model)
 
 
 def pytest_configure(config: pytest.Config) -> None:

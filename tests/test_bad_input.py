@@ -208,18 +208,18 @@ SHELL_CASES = [
     # Raised by the argument parser, before execute().
     pytest.param(
         ("--scale", "0"),
-        "CommandError: Error: argument --scale: must be at least 1, got 0",
+        "CommandError: argument --scale: must be at least 1, got 0",
         id="scale",
     ),
     pytest.param(
         ("--mode", "nope"),
-        "CommandError: Error: argument --mode: invalid choice: 'nope' "
+        "CommandError: argument --mode: invalid choice: 'nope' "
         "(choose from 'light', 'medium', 'heavy')",
         id="mode",
     ),
     pytest.param(
         ("--now", "2026-01-01T00:00:00"),
-        "CommandError: Error: argument --now: '2026-01-01T00:00:00' has no time zone; "
+        "CommandError: argument --now: '2026-01-01T00:00:00' has no time zone; "
         "add one, for example 2026-01-01T12:00:00Z",
         id="now-naive",
     ),

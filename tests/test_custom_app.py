@@ -26,7 +26,7 @@ def library_rows() -> list[tuple[Any, ...]]:
 
 
 def test_light_mode_stocks_the_library():
-    report = mentara_seed.seed(mode="light", now=NOW, registry=library_registry())
+    report = mentara_seed.seed(mode="light", now=NOW, registry=library_registry(), strict=True)
 
     assert report.satisfied
     assert report.remaining == []
@@ -66,12 +66,12 @@ def test_model_bakery_completes_the_required_fields():
 @pytest.mark.parametrize("mode", ["light", "medium"])
 def test_a_second_run_adds_nothing(mode):
     registry = library_registry()
-    first = mentara_seed.seed(mode=mode, now=NOW, registry=registry)
+    first = mentara_seed.seed(mode=mode, now=NOW, registry=registry, strict=True)
     assert first.satisfied
     assert first.added
     before = table_dump("testapp")
 
-    second = mentara_seed.seed(mode=mode, now=NOW, registry=registry)
+    second = mentara_seed.seed(mode=mode, now=NOW, registry=registry, strict=True)
 
     assert second.satisfied
     assert second.gaps == []

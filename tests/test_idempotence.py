@@ -61,7 +61,7 @@ ONE_ROW_PER_MISSING = {
 
 
 def seed(**options: Any) -> SeedReport:
-    return mentara_seed.seed(now=NOW, **options)
+    return mentara_seed.seed(now=NOW, strict=True, **options)
 
 
 def audit(**options: Any) -> SeedReport:

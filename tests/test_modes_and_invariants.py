@@ -1,7 +1,7 @@
-"""Every mode stocks an empty database to DESIGN.md's table, and the data makes sense.
+"""Every mode stocks an empty database to docs/design.md's table, and the data makes sense.
 
-The counts are checked independently of the engine: DESIGN.md's requirement table is written out
-below as plain data and every requirement is one ORM query that looks for an entity below its
+The counts are checked independently of the engine: docs/design.md's requirement table is written
+out below as plain data and every requirement is one ORM query that looks for an entity below its
 minimum. The invariants of "The data must make sense" are each a query for violating rows, run
 against one medium dataset seeded once for the class; ``test_invariant_query_catches_violation``
 then breaks the data in one place per invariant and checks that the query notices, so no
@@ -50,7 +50,7 @@ COMPLETED = Meeting.Status.COMPLETED
 SCHEDULED = Meeting.Status.SCHEDULED
 CANCELLED = Meeting.Status.CANCELLED
 
-# DESIGN.md, "Requirements by mode", copied as data: (light, medium, heavy).
+# docs/design.md, "Requirements by mode", copied as data: (light, medium, heavy).
 POPULATION = {
     "clients": (8, 20, 200),
     "therapists": (2, 5, 25),
@@ -226,7 +226,7 @@ def assert_empty_database() -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_mode_from_empty_database_meets_design_table(mode: str) -> None:
     assert_empty_database()
-    report = mentara_seed.seed(mode=mode, seed=SEED, now=NOW)
+    report = mentara_seed.seed(mode=mode, seed=SEED, now=NOW, strict=True)
     assert report.satisfied, report.as_dict()["gaps"]
     assert not [gap for gap in report.remaining if gap.missing], report.remaining
     assert sum(report.added.values()) > 0
@@ -236,7 +236,7 @@ def test_mode_from_empty_database_meets_design_table(mode: str) -> None:
 @pytest.mark.django_db
 def test_shortfall_queries_notice_a_missing_row() -> None:
     """The independent counting can fail: remove one row and the right requirement reports it."""
-    mentara_seed.seed(mode="light", seed=SEED, now=NOW)
+    mentara_seed.seed(mode="light", seed=SEED, now=NOW, strict=True)
     assert shortfalls("light") == {}
     # A therapist with exactly the minimum of weekdays loses one.
     therapist = (
@@ -550,7 +550,7 @@ def medium_run(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
     and rolled back afterwards (each test runs in a savepoint inside this transaction)."""
     with django_db_blocker.unblock(), transaction.atomic():
         assert_empty_database()
-        report = mentara_seed.seed(mode="medium", seed=SEED, now=NOW)
+        report = mentara_seed.seed(mode="medium", seed=SEED, now=NOW, strict=True)
         assert report.satisfied, report.as_dict()["gaps"]
         yield report
         transaction.set_rollback(True)

@@ -353,7 +353,7 @@ def test_any_partial_state_is_completed_without_touching_what_is_there(state: St
         build(state)
         before = table_dump()
 
-        report = mentara_seed.seed(mode="light", now=NOW)
+        report = mentara_seed.seed(mode="light", now=NOW, strict=True)
         assert report.satisfied, [
             {**gap.as_dict(), "reason": report.reason(gap)} for gap in report.remaining
         ]

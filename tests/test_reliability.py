@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MANAGE = str(ROOT / "manage.py")
 NOW_ISO = "2026-01-15T12:00:00Z"
 SEED_OPTIONS = ("--seed", "3", "--now", NOW_ISO, "--format", "json")
-#: Messages every conversation is created with (DESIGN.md, "conversations / messages in each").
+#: Messages every conversation is created with (docs/design.md, "conversations / messages in each").
 MESSAGES_PER_CONVERSATION = {"light": 3, "medium": 5, "heavy": 10}
 #: When a run is killed, as a fraction of the time an uninterrupted run takes from its first
 #: write to its exit (measured in the test, so the points fall inside the fill on any machine).

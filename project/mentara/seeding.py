@@ -1,5 +1,6 @@
-"""How mentara-seed stocks the Mentara demo: the requirement table of DESIGN.md and the rules that
-make the data believable (authors are members, meetings are with the client's therapist, ...).
+"""How mentara-seed stocks the Mentara demo: the requirement table of docs/design.md and the
+rules that make the data believable (authors are members, meetings are with the client's
+therapist, ...).
 
 Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 """

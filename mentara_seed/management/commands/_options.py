@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
+from typing import Any, NoReturn
 
+from django.core import checks
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
-from django.utils.dateparse import parse_datetime
 
+from mentara_seed.conf import parse_iso_datetime
+from mentara_seed.exceptions import ConfigurationError
 from mentara_seed.report import SeedReport, render_text
 from mentara_seed.requirements import MODES
 
@@ -33,18 +36,9 @@ def whole_number(text: str) -> int:
 
 def iso_datetime(text: str) -> datetime:
     try:
-        value = parse_datetime(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-    except ValueError:
-        value = None
-    if value is None:
-        raise argparse.ArgumentTypeError(
-            f"expected an ISO-8601 date-time such as 2026-01-01T12:00:00Z, got {text!r}"
-        )
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} has no time zone; add one, for example 2026-01-01T12:00:00Z"
-        )
-    return value
+        return parse_iso_datetime(text)
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_common_arguments(parser: CommandParser) -> None:
@@ -88,11 +82,43 @@ def add_common_arguments(parser: CommandParser) -> None:
 class SeedCommandMixin(BaseCommand):
     report_title = "mentara-seed: dynamic database seeding"
 
-    # Argparse errors become CommandError (one line, exit 1), not a usage dump on exit 2.
+    # Argparse errors become CommandError (one line, exit 1), not a usage dump on exit 2, and
+    # without Django's "Error: " prefix, which would follow "CommandError: ".
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: object) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.called_from_command_line = False
+
+        def error(message: str) -> NoReturn:
+            raise CommandError(message)
+
+        parser.error = error  # type: ignore[method-assign]
         return parser
+
+    def check(
+        self,
+        app_configs: Any = None,
+        tags: Any = None,
+        display_num_errors: bool = False,
+        include_deployment_checks: bool = False,
+        fail_level: int = checks.ERROR,
+        databases: Any = None,
+    ) -> None:
+        """The system checks Django runs before the command, failing in one line (the first
+        error, and how many more ``manage.py check`` lists) instead of the full listing."""
+        messages = checks.run_checks(
+            app_configs=app_configs,
+            tags=tags,
+            include_deployment_checks=include_deployment_checks,
+            databases=databases,
+        )
+        serious = [m for m in messages if m.level >= fail_level and not m.is_silenced()]
+        if not serious:
+            return
+        first = serious[0]
+        text = str(first.msg).strip().splitlines()[0] if str(first.msg).strip() else ""
+        line = f"{text} ({first.id})" if first.id else text
+        if len(serious) > 1:
+            line += f" and {len(serious) - 1} more (manage.py check lists them all)"
+        raise CommandError(line)
 
     def run_from_argv(self, argv: list[str]) -> None:
         # Django parses the arguments outside its own CommandError handling; without this, a

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from mentara_seed.exceptions import SeedingError
+from mentara_seed.exceptions import SeedingError, StrictFailure
 from mentara_seed.pipeline import seed_database
 from mentara_seed.progress import ProgressBar, stream_is_terminal
 from mentara_seed.report import DatabaseInfo
@@ -39,6 +39,12 @@ class Command(SeedCommandMixin):
             help="Write even though DEBUG is off (refused otherwise).",
         )
         parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="Fail (exit 1) when the report has warnings, such as a step that left gaps it "
+            "was asked to fill after its own pass; what was written stays.",
+        )
+        parser.add_argument(
             "--no-progress",
             action="store_true",
             help="No progress bar on stderr (it is shown only on a terminal, and not at -v 0).",
@@ -58,6 +64,7 @@ class Command(SeedCommandMixin):
         allow_production: bool,
         no_progress: bool,
         verbosity: int,
+        strict: bool = False,
         **options: Any,
     ) -> str:
         show_progress = not no_progress and verbosity > 0 and stream_is_terminal(self.stderr)
@@ -79,7 +86,11 @@ class Command(SeedCommandMixin):
                 allow_production=allow_production,
                 progress=bar,
                 announce=announce,
+                strict=strict,
             )
+        except StrictFailure as exc:
+            self.stdout.write(self.render(exc.report, format, verbosity), ending="")
+            raise CommandError(str(exc)) from exc
         except SeedingError as exc:
             raise CommandError(str(exc)) from exc
         finally:
