@@ -18,7 +18,7 @@ import pytest
 from django.apps import apps
 from django.db import models, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Window
-from django.db.models.functions import Lag, Lower, Trim
+from django.db.models.functions import Lag, Lower, Trim, TruncDate
 
 import mentara_seed
 from project.mentara.models import (
@@ -355,6 +355,41 @@ def assessment_scores_out_of_range() -> models.QuerySet:
     )
 
 
+def worksheets_due_before_assigned() -> models.QuerySet:
+    return Worksheet.objects.filter(due_date__lt=TruncDate("created_at"))
+
+
+def memberships_before_sign_up() -> models.QuerySet:
+    return Membership.objects.filter(joined_at__lt=F("user__date_joined"))
+
+
+def joined_by_then(user: str, community: str) -> Exists:
+    """The row's ``user`` had joined its ``community`` by the row's ``created_at``."""
+    return Exists(
+        Membership.objects.filter(
+            user=OuterRef(user),
+            community=OuterRef(community),
+            joined_at__lte=OuterRef("created_at"),
+        )
+    )
+
+
+def posts_before_joining() -> models.QuerySet:
+    return Post.objects.exclude(joined_by_then("author", "community"))
+
+
+def comments_before_joining() -> models.QuerySet:
+    return Comment.objects.exclude(joined_by_then("author", "post__community")) | (
+        Comment.objects.filter(created_at__lt=F("post__created_at"))
+    )
+
+
+def relationships_before_sign_up() -> models.QuerySet:
+    return ClientTherapist.objects.filter(
+        Q(started_at__lt=F("client__date_joined")) | Q(started_at__lt=F("therapist__date_joined"))
+    )
+
+
 def communities_without_recent_activity() -> models.QuerySet:
     return Community.objects.exclude(recent_activity(NOW))
 
@@ -397,6 +432,11 @@ INVARIANTS: dict[str, Callable[[], models.QuerySet]] = {
     "messages are in time order": messages_out_of_order,
     "completed assessment scores are in range": assessment_scores_out_of_range,
     "every community has recent activity": communities_without_recent_activity,
+    "worksheets are due on or after the day they were assigned": worksheets_due_before_assigned,
+    "members join after they signed up": memberships_before_sign_up,
+    "posts follow the author's joining the community": posts_before_joining,
+    "comments follow the post and the author's joining": comments_before_joining,
+    "relationships begin after both people signed up": relationships_before_sign_up,
 }
 
 
@@ -519,6 +559,40 @@ def community_goes_quiet() -> None:
     Post.objects.filter(community=community, created_at__gte=since).delete()
 
 
+def worksheet_due_before_assigned() -> None:
+    worksheet = first(Worksheet.objects.all())
+    Worksheet.objects.filter(pk=worksheet.pk).update(
+        due_date=worksheet.created_at.date() - timedelta(days=1)
+    )
+
+
+def member_joins_before_sign_up() -> None:
+    membership = first(Membership.objects.all())
+    Membership.objects.filter(pk=membership.pk).update(
+        joined_at=membership.user.date_joined - timedelta(days=1)
+    )
+
+
+def post_before_joining() -> None:
+    post = first(Post.objects.all())
+    joined = Membership.objects.get(user=post.author_id, community=post.community_id).joined_at
+    Post.objects.filter(pk=post.pk).update(created_at=joined - timedelta(hours=1))
+
+
+def comment_before_its_post() -> None:
+    comment = first(Comment.objects.all())
+    Comment.objects.filter(pk=comment.pk).update(
+        created_at=comment.post.created_at - timedelta(hours=1)
+    )
+
+
+def relationship_before_sign_up() -> None:
+    link = first(ClientTherapist.objects.all())
+    ClientTherapist.objects.filter(pk=link.pk).update(
+        started_at=link.client.date_joined - timedelta(days=1)
+    )
+
+
 SABOTAGE: dict[str, Callable[[], None]] = {
     "comment author is a member of the post's community": comment_by_outsider,
     "post author is a member of its community": post_author_leaves,
@@ -537,6 +611,11 @@ SABOTAGE: dict[str, Callable[[], None]] = {
     "messages are in time order": first_message_sent_last,
     "completed assessment scores are in range": score_out_of_range,
     "every community has recent activity": community_goes_quiet,
+    "worksheets are due on or after the day they were assigned": worksheet_due_before_assigned,
+    "members join after they signed up": member_joins_before_sign_up,
+    "posts follow the author's joining the community": post_before_joining,
+    "comments follow the post and the author's joining": comment_before_its_post,
+    "relationships begin after both people signed up": relationship_before_sign_up,
 }
 
 
@@ -625,6 +704,25 @@ class TestMediumRunMakesSense:
         assert not Post.objects.annotate(t=Trim("body")).filter(t="").exists()
         assert not Comment.objects.annotate(t=Trim("body")).filter(t="").exists()
         assert not Message.objects.annotate(t=Trim("body")).filter(t="").exists()
+
+    def test_sign_ups_and_activity_spread_over_the_platform_life(self) -> None:
+        joined = sorted(Client.objects.values_list("date_joined", flat=True))
+        # Members of long standing and newcomers of the last weeks.
+        assert NOW - joined[0] > timedelta(days=365), joined[0]
+        assert NOW - joined[-1] < timedelta(days=28), joined[-1]
+        ages = [NOW - moment for moment in joined]
+        assert sum(age < timedelta(days=28) for age in ages) < len(ages) / 3
+        # Posts span the platform's life, and each person's activity spans their membership:
+        # most long-standing clients posted both more than 90 days ago and in the last 90.
+        posts = Post.objects.values_list("created_at", flat=True)
+        assert min(posts) < NOW - timedelta(days=365)
+        assert max(posts) > NOW - timedelta(days=7)
+        veterans = Client.objects.filter(date_joined__lt=NOW - timedelta(days=365)).annotate(
+            old=Count("posts", filter=Q(posts__created_at__lt=NOW - timedelta(days=90))),
+            new=Count("posts", filter=Q(posts__created_at__gte=NOW - timedelta(days=90))),
+        )
+        spread = [old > 0 and new > 0 for old, new in veterans.values_list("old", "new")]
+        assert len(spread) >= 5 and sum(spread) > len(spread) / 2, spread
 
     def test_assessments_use_several_instruments(self) -> None:
         used = set(

@@ -19,7 +19,9 @@ from datetime import time, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import F, OuterRef, Subquery
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -67,7 +69,8 @@ class State:
     posts: tuple[tuple[Index, int], ...]  # membership (author in community), hours ago
     comments: tuple[tuple[Index, Index, int], ...]  # post, member of its community, hours later
     hearts: tuple[tuple[Index, Index], ...]  # post, member of its community
-    links: tuple[tuple[Index, Index, str], ...]  # client, therapist, status
+    links: tuple[tuple[Index, Index, str, int | None], ...]  # client, therapist, status, started
+    # (minutes ago, today; None: 200 days ago)
     meetings: tuple[tuple[Index, int, bool, bool], ...]  # link, hours from now, cancelled, note
     reviews: tuple[tuple[Index, int], ...]  # link, rating
     worksheets: tuple[tuple[Index, str], ...]  # link, status
@@ -111,7 +114,16 @@ def partial_states(draw: st.DrawFn) -> State:
     comments = draw(pairs(len(posts), 1000, st.integers(0, 24 * 10), max_size=15))
     hearts = draw(pairs(len(posts), 1000, max_size=10))
     statuses = st.sampled_from([ClientTherapist.Status.ACTIVE, "ended", "pending"])
-    links = draw(pairs(len(clients), len(therapists), statuses, max_size=8))
+    # Some relationships began today, minutes or hours ago: too recent for any past session.
+    started = st.none() | st.integers(0, 11 * 60)
+    links = tuple(
+        (client, therapist, status, minutes)
+        for (client, therapist, status), minutes in zip(
+            draw(pairs(len(clients), len(therapists), statuses, max_size=8)),
+            draw(st.lists(started, min_size=8, max_size=8)),
+            strict=False,
+        )
+    )
     hours = st.one_of(st.integers(-24 * 60, -1), st.integers(1, 24 * 30))
     meetings = tuple(
         draw(
@@ -238,7 +250,7 @@ def build(state: State) -> None:
 
     links = []
     active = set()
-    for client_index, therapist_index, status in state.links:
+    for client_index, therapist_index, status, minutes_ago in state.links:
         client, therapist = clients[client_index], therapists[therapist_index]
         if status == ClientTherapist.Status.ACTIVE and client.pk in active:
             status = ClientTherapist.Status.ENDED  # at most one active per client
@@ -249,7 +261,11 @@ def build(state: State) -> None:
                 client=client,
                 therapist=therapist,
                 status=status,
-                started_at=NOW - timedelta(days=200),
+                started_at=(
+                    NOW - timedelta(days=200)
+                    if minutes_ago is None
+                    else NOW - timedelta(minutes=minutes_ago)
+                ),
                 ended_at=NOW - timedelta(days=20) if status == "ended" else None,
             )
         )
@@ -332,6 +348,40 @@ def build(state: State) -> None:
             )
 
 
+def added_rows_after_now(before: dict[str, list[tuple[Any, ...]]]) -> dict[str, int]:
+    """Rows the run added holding a time after now, by ``model.field``; only a scheduled
+    meeting may lie in the future (never a completed one, nor a note or review of one)."""
+    found = {}
+    for model in apps.get_app_config("mentara").get_models():
+        if model._meta.proxy:
+            continue
+        old = [row[0] for row in before[model._meta.label]]
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, models.DateTimeField):
+                continue
+            rows = model._base_manager.filter(**{f"{field.name}__gt": NOW}).exclude(pk__in=old)
+            if model is Meeting:
+                rows = rows.exclude(status=Meeting.Status.SCHEDULED)
+            if n := rows.count():
+                found[f"{model._meta.label}.{field.name}"] = n
+    return found
+
+
+def added_sessions_out_of_order(before: dict[str, list[tuple[Any, ...]]]) -> list[Any]:
+    """Added meetings before their relationship began, and added notes written before their
+    meeting ended."""
+    old_meetings = [row[0] for row in before["mentara.Meeting"]]
+    old_notes = [row[0] for row in before["mentara.SessionNote"]]
+    began = ClientTherapist.objects.filter(
+        client=OuterRef("client"), therapist=OuterRef("therapist"), status="active"
+    ).values("started_at")[:1]
+    early = Meeting.objects.exclude(pk__in=old_meetings).filter(starts_at__lt=Subquery(began))
+    notes = SessionNote.objects.exclude(pk__in=old_notes).filter(
+        created_at__lt=F("meeting__ends_at")
+    )
+    return [*early.values_list("pk", flat=True), *notes.values_list("pk", flat=True)]
+
+
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -348,6 +398,23 @@ def build(state: State) -> None:
         conversations=(),
     )
 )  # fmt: skip
+# A therapist whose one client began 10 minutes ago: no session of theirs can be completed yet,
+# so the notes and the review it needs go with a client who can have met it.
+@example(
+    state=State(
+        clients=(True, False), therapists=(True,), moderators=0, communities=1, memberships=(),
+        posts=(), comments=(), hearts=(), links=((0, 0, "active", 10),), meetings=(),
+        reviews=(), worksheets=(), assessments=(), availability=(), conversations=(),
+    )
+)  # fmt: skip
+# The same with a start three hours ago: today's past session fits.
+@example(
+    state=State(
+        clients=(True,), therapists=(True,), moderators=0, communities=1, memberships=(),
+        posts=(), comments=(), hearts=(), links=((0, 0, "active", 180),), meetings=(),
+        reviews=(), worksheets=(), assessments=(), availability=(), conversations=(),
+    )
+)  # fmt: skip
 def test_any_partial_state_is_completed_without_touching_what_is_there(state: State) -> None:
     with transaction.atomic():
         build(state)
@@ -362,6 +429,8 @@ def test_any_partial_state_is_completed_without_touching_what_is_there(state: St
             kept = {row[0]: row for row in after[label]}
             for row in rows:
                 assert kept.get(row[0]) == row, f"{label} pk={row[0]} changed"
+        assert added_rows_after_now(before) == {}
+        assert added_sessions_out_of_order(before) == []
 
         again = mentara_seed.seed(mode="light", now=NOW)
         assert again.satisfied

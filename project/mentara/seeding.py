@@ -7,7 +7,9 @@ Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -16,9 +18,31 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
-from mentara_seed import CodePointOrder, FillContext, Gap, Levels, Requirement, Seeder, register
+from mentara_seed import (
+    CodePointOrder,
+    FillContext,
+    Gap,
+    Levels,
+    LongTail,
+    Requirement,
+    Seeder,
+    register,
+)
 from mentara_seed.auditing import AuditContext
 from mentara_seed.rand import Rand
 
@@ -70,11 +94,38 @@ THERAPIST_MEETINGS = "mentara.Therapist.meetings"
 THERAPIST_NOTES = "mentara.Therapist.session_notes"
 CONVERSATION_MESSAGES = "mentara.Conversation.messages"
 
+# People are not clones: most sit near the minimum, a few are far busier (a Pareto tail drawn
+# from each entity's key, cut at the cap). Medium shows the widest spread (up to ten times the
+# minimum); heavy caps are lower so a large build stays about twice the minimum's volume. A
+# membership cap stays within the communities of the mode's population. Communities of up to
+# forty members at medium recruit new clients once the twenty are all in: size differs.
+SPREAD = {
+    "client_memberships": LongTail(alpha=2.0, cap=Levels(2, 4, 6)),
+    "client_posts": LongTail(alpha=1.5, cap=Levels(8, 50, 60)),
+    "client_comments": LongTail(alpha=1.5, cap=Levels(20, 100, 120)),
+    "client_hearts": LongTail(alpha=1.5, cap=Levels(4, 30, 40)),
+    "client_meetings": LongTail(alpha=1.5, cap=Levels(3, 8, 16)),
+    "client_conversations": LongTail(alpha=2.5, cap=Levels(2, 4, 8)),
+    "conversation_messages": LongTail(alpha=2.0, cap=Levels(6, 10, 20)),
+    "therapist_clients": LongTail(alpha=1.5, cap=Levels(3, 5, 8)),
+    "community_members": LongTail(alpha=0.8, cap=Levels(12, 40, 60)),
+}
+
 
 @functools.cache
 def demo_password_hash() -> str:
     # Hashing is deliberately slow; every seeded user shares one hash computed once per process.
     return make_password(DEMO_PASSWORD, salt="mentaraseed")
+
+
+#: Staff and superusers run the platform: whatever their role field says (``createsuperuser``
+#: leaves the default, client), they are never counted or filled as demo clients or therapists.
+OPERATOR = Q(is_staff=True) | Q(is_superuser=True)
+
+
+def people(ctx: FillContext, model: type[User] = User) -> QuerySet:
+    """The users of ``model`` (User, Client or Therapist) the demo may count and fill."""
+    return ctx.objects(model).exclude(OPERATOR)
 
 
 def has_active_therapist(ctx: AuditContext) -> Q:
@@ -85,7 +136,10 @@ def has_client_participant(ctx: AuditContext) -> Q:
     return Q(
         Exists(
             ConversationParticipant.objects.filter(
-                conversation=OuterRef("pk"), user__role=Role.CLIENT
+                conversation=OuterRef("pk"),
+                user__role=Role.CLIENT,
+                user__is_staff=False,
+                user__is_superuser=False,
             )
         )
     )
@@ -100,6 +154,66 @@ def recent_activity(ctx: AuditContext, window_days: int | None) -> Case:
         default=Value(0),
         output_field=IntegerField(),
     )
+
+
+# Time lines ---------------------------------------------------------------------------------------
+# The platform has been open for two years: sign-ups spread over that time, a share of clients
+# joined in the last weeks, and everything a person does happens between their arrival and now.
+
+PLATFORM_DAYS = 730
+NEWCOMER_DAYS = 28
+NEWCOMER_SHARE = 0.12
+#: Therapists and moderators are on the platform a while before they take clients or moderate.
+PROFESSIONAL_LEAD_DAYS = 60
+#: Relationships a fill starts begin at least this long before now, so past sessions fit.
+LINK_LEAD = timedelta(days=2)
+
+
+def sign_up_time(rng: Rand, now: datetime, role: str, *, newcomers: bool = True) -> datetime:
+    if role != Role.CLIENT:
+        return rng.moment_before(now, days=PLATFORM_DAYS, min_days=PROFESSIONAL_LEAD_DAYS)
+    if newcomers and rng.random() < NEWCOMER_SHARE:
+        return rng.moment_before(now, days=NEWCOMER_DAYS, min_days=0.02)
+    return rng.moment_before(now, days=PLATFORM_DAYS, min_days=NEWCOMER_DAYS)
+
+
+def since_then(rng: Rand, start: datetime, now: datetime) -> datetime:
+    """A moment between ``start`` and now (now itself when ``start`` is later, as a hand-made
+    row may be)."""
+    return rng.moment_between(min(start, now), now)
+
+
+def latest(*moments: datetime | None) -> datetime:
+    return max(moment for moment in moments if moment is not None)
+
+
+def dates_joined(ctx: FillContext, user_ids: Any) -> dict[Any, datetime]:
+    return {
+        pk: joined
+        for pk, (joined,) in _first(
+            ctx.values_by(ctx.objects(User), "pk", "date_joined", keys=sorted(set(user_ids)))
+        ).items()
+    }
+
+
+def memberships_of(ctx: FillContext, user_ids: Any) -> dict[Any, list[tuple[Any, datetime]]]:
+    """(community_id, joined_at) of each user's memberships, by community slug."""
+    return ctx.values_by(
+        ctx.objects(Membership).order_by(CodePointOrder("community__slug")),
+        "user_id",
+        "community_id",
+        "joined_at",
+        keys=user_ids,
+    )
+
+
+def relationship_start(rng: Rand, now: datetime, *joined: datetime) -> datetime:
+    """When a relationship a fill starts began: after both people joined, within the last year,
+    and at least LINK_LEAD ago when their sign-ups allow (so it can have past sessions)."""
+    floor = latest(*joined, now - timedelta(days=365))
+    if floor > now - LINK_LEAD:
+        return since_then(rng, floor, now)
+    return rng.moment_between(floor, now - LINK_LEAD)
 
 
 # Users --------------------------------------------------------------------------------------------
@@ -130,9 +244,12 @@ def _draw_posts(
     return chosen
 
 
-def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -> list[User]:
+def create_users(
+    ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]], *, newcomers: bool = True
+) -> list[User]:
     """New users of ``role``, one per key; names, usernames and emails are drawn from the key, and
-    values that hand-made rows already hold are skipped deterministically."""
+    values that hand-made rows already hold are skipped deterministically. ``newcomers=False``:
+    nobody who signed up in the last weeks (a client about to start therapy)."""
     if not keys:
         return []
     people = {}
@@ -164,7 +281,7 @@ def create_users(ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]]) -
                 "role": role,
                 "password": demo_password_hash(),
                 "is_active": True,
-                "date_joined": rng.moment_before(ctx.now, days=800, min_days=400),
+                "date_joined": sign_up_time(rng, ctx.now, role, newcomers=newcomers),
             }
         )
     users = ctx.insert(User, rows)
@@ -220,54 +337,98 @@ def _existing(ctx: FillContext, queryset: Any, group: str, field: str, keys: Any
 # Shared fills -------------------------------------------------------------------------------------
 
 
+def content_traces(ctx: FillContext, by: str, keys: Any) -> dict[Any, dict[Any, datetime]]:
+    """When each user first posted, commented or hearted in each community, for the users
+    (``by="user"``) or communities (``by="community"``) in ``keys``: a membership deleted by
+    hand leaves these behind, and the member they belong to is the one to bring back."""
+    sources = (
+        (Post, "author_id", "community_id"),
+        (Comment, "author_id", "post__community_id"),
+        (Heart, "user_id", "post__community_id"),
+    )
+    traces: dict[Any, dict[Any, datetime]] = defaultdict(dict)
+    for model, user, community in sources:
+        group, other = (user, community) if by == "user" else (community, user)
+        firsts = ctx.objects(model).values(user, community).annotate(first=Min("created_at"))
+        for key, rows in ctx.values_by(firsts.order_by(), group, other, "first", keys=keys).items():
+            seen = traces[key]
+            for other_key, first in rows:
+                seen[other_key] = min(first, seen.get(other_key, first))
+    return traces
+
+
+def popular_first(rng: Rand, options: Sequence[Any], sizes: Sequence[int], count: int) -> list[Any]:
+    """``count`` distinct options, each drawn with odds in proportion to its size plus one:
+    people join where others already are, so big communities grow and small ones stay small."""
+    cumulative = list(itertools.accumulate(size + 1 for size in sizes))
+    picked: dict[Any, None] = {}
+    for _attempt in range(8 * count if options else 0):
+        if len(picked) == count:
+            return list(picked)
+        index = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+        picked[options[min(index, len(options) - 1)]] = None
+    rest = [option for option in options if option not in picked]
+    return [*picked, *rng.sample(rest, k=min(count - len(picked), len(rest)))]
+
+
 def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
-    """Each user joins communities it is not in yet, as a member."""
-    communities = list(
-        ctx.objects(Community).order_by(CodePointOrder("slug")).values_list("pk", flat=True)
+    """Each user joins communities it is not in yet, as a member: first those where its posts,
+    comments or hearts outlived a membership deleted by hand, then others, busy ones likelier."""
+    created = dict(
+        ctx.objects(Community).order_by(CodePointOrder("slug")).values_list("pk", "created_at")
     )
-    joined = _existing(
-        ctx, ctx.objects(Membership), "user_id", "community_id", [g.pk for g in gaps]
+    sizes = dict(
+        ctx.objects(Membership)
+        .values("community_id")
+        .annotate(n=Count("pk"))
+        .values_list("community_id", "n")
+        .order_by()
     )
+    rank = {pk: index for index, pk in enumerate(created)}
+    keys = [g.pk for g in gaps]
+    joined = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
+    arrived = dates_joined(ctx, keys)
+    traces = content_traces(ctx, "user", keys)
     for gap in gaps:
         mine = set(joined.get(gap.pk, ()))
-        free = [pk for pk in communities if pk not in mine]
+        left = {c: first for c, first in traces.get(gap.pk, {}).items() if c not in mine}
         rng = ctx.rng(gap.key, purpose)
-        chosen = rng.sample(free, k=min(gap.missing, len(free)))
+        chosen = sorted(left, key=rank.__getitem__)[: gap.missing]
+        free = [pk for pk in created if pk not in mine and pk not in left]
+        chosen += popular_first(
+            rng, free, [sizes.get(pk, 0) for pk in free], gap.missing - len(chosen)
+        )
         if len(chosen) < gap.missing:
             ctx.shortfall(gap, "not enough communities to join")
         for community_id in chosen:
+            joined_at = since_then(rng, latest(arrived[gap.pk], created[community_id]), ctx.now)
             ctx.add(
                 Membership,
                 user_id=gap.pk,
                 community_id=community_id,
                 role=Membership.Role.MEMBER,
-                joined_at=rng.moment_before(ctx.now, days=400, min_days=120),
+                joined_at=min(joined_at, left.get(community_id, joined_at)),
             )
 
 
 def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
-    """Posts by each author, in communities the author belongs to."""
-    communities = _existing(
-        ctx,
-        ctx.objects(Membership).order_by(CodePointOrder("community__slug")),
-        "user_id",
-        "community_id",
-        [g.pk for g in gaps],
-    )
+    """Posts by each author, in communities the author belongs to, spread over each membership."""
+    memberships = memberships_of(ctx, [g.pk for g in gaps])
     for gap in gaps:
-        mine = communities.get(gap.pk)
+        mine = memberships.get(gap.pk)
         if not mine:
             ctx.shortfall(gap, "the author belongs to no community")
             continue
         rng = ctx.rng(gap.key, purpose, gap.current)
         for _ in range(gap.missing):
+            community_id, joined = rng.pick(mine)
             ctx.add(
                 Post,
                 author_id=gap.pk,
-                community_id=rng.pick(mine),
+                community_id=community_id,
                 title=content.post_title(rng),
                 body=content.post_body(rng),
-                created_at=rng.moment_before(ctx.now, days=90, min_days=0.01),
+                created_at=since_then(rng, joined, ctx.now),
             )
 
 
@@ -288,13 +449,12 @@ def posts_by_community(ctx: FillContext) -> dict[Any, list[tuple]]:
 
 
 def write_comments(ctx: FillContext, gaps: Sequence[Gap], purpose: str, professional: bool) -> None:
-    """Comments by each author on posts in the author's communities (others' posts first)."""
-    communities = _existing(
-        ctx, ctx.objects(Membership), "user_id", "community_id", [g.pk for g in gaps]
-    )
+    """Comments by each author on posts in the author's communities (others' posts first), after
+    both the post and the author's joining."""
+    memberships = memberships_of(ctx, [g.pk for g in gaps])
     posts = posts_by_community(ctx)
     for gap in gaps:
-        pools = [posts[c] for c in sorted(communities.get(gap.pk, ())) if posts[c]]
+        pools = [(posts[c], joined) for c, joined in memberships.get(gap.pk, ()) if posts[c]]
         if not pools:
             ctx.shortfall(gap, "no posts in the author's communities to comment on")
             continue
@@ -303,7 +463,8 @@ def write_comments(ctx: FillContext, gaps: Sequence[Gap], purpose: str, professi
             # Others' posts first: a few draws almost always find one; an author alone with
             # their own posts comments on those.
             for _attempt in range(8):
-                post_id, author_id, posted = rng.pick(rng.pick(pools))
+                pool, joined = rng.pick(pools)
+                post_id, author_id, posted = rng.pick(pool)
                 if author_id != gap.pk:
                     break
             ctx.add(
@@ -311,8 +472,31 @@ def write_comments(ctx: FillContext, gaps: Sequence[Gap], purpose: str, professi
                 post_id=post_id,
                 author_id=gap.pk,
                 body=content.comment_body(rng, professional=professional),
-                created_at=rng.moment_between(posted, ctx.now),
+                created_at=since_then(rng, max(posted, joined), ctx.now),
             )
+
+
+#: How far back a relationship's past sessions go.
+PAST_MEETING_DAYS = 60
+
+
+def _on_the_hour(moment: datetime, *, up: bool) -> datetime:
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor + timedelta(hours=1) if up and floor != moment else floor
+
+
+def past_meeting_starts(since: datetime | None, now: datetime) -> tuple[datetime, datetime] | None:
+    """The first and last start, on the hour, of a meeting wholly between the relationship's
+    start (at most PAST_MEETING_DAYS back) and now; None when none fits (a relationship that
+    began within the hour has no past session, and no session of it may be completed)."""
+    first = _on_the_hour(latest(since, now - timedelta(days=PAST_MEETING_DAYS)), up=True)
+    last = _on_the_hour(now - timedelta(minutes=MEETING_MINUTES), up=False)
+    return (first.astimezone(now.tzinfo), last) if first <= last else None
+
+
+def can_meet_in_the_past(ctx: FillContext, link: tuple[Any, datetime]) -> bool:
+    """Whether a (client_id, started_at) relationship can have a completed session by now."""
+    return past_meeting_starts(link[1], ctx.now) is not None
 
 
 def schedule_meeting(
@@ -325,33 +509,30 @@ def schedule_meeting(
     past: bool | None = None,
 ) -> dict[str, Any]:
     """A 50-minute meeting on the hour: past ones completed (some cancelled), future ones
-    scheduled, never one that straddles now, never before the relationship began."""
-    today = ctx.now.date()
-    earliest = max(
-        (since.date() + timedelta(days=1)) if since else today, today - timedelta(days=60)
-    )
-    latest_past = today - timedelta(days=1)
+    scheduled, never one that straddles now, never before the relationship began. ``past=True``
+    asks for a past one; only a relationship with ``past_meeting_starts`` can have it."""
+    window = past_meeting_starts(since, ctx.now)
     if past is None:
-        past = rng.random() < 0.65
-    if past and earliest > latest_past:
-        past = False
+        past = window is not None and rng.random() < 0.65
     if past:
-        day = earliest + timedelta(days=rng.randint(0, (latest_past - earliest).days))
-    else:
-        day = today + timedelta(days=rng.randint(1, 30))
-    starts_at = datetime.combine(day, time(hour=rng.randint(8, 18)), tzinfo=ctx.now.tzinfo)
-    if past:
+        assert window is not None, "no past meeting fits this relationship"
+        first, last = window
+        day = first.date() + timedelta(days=rng.randint(0, (last.date() - first.date()).days))
+        starts_at = datetime.combine(day, time(hour=rng.randint(8, 18)), tzinfo=ctx.now.tzinfo)
+        starts_at = min(max(starts_at, first), last)
         status = Meeting.Status.COMPLETED if rng.random() < 0.85 else Meeting.Status.CANCELLED
     else:
+        day = ctx.now.date() + timedelta(days=rng.randint(1, 30))
+        starts_at = datetime.combine(day, time(hour=rng.randint(8, 18)), tzinfo=ctx.now.tzinfo)
         status = Meeting.Status.SCHEDULED
-    created_at = min(starts_at - timedelta(days=rng.randint(3, 14)), ctx.now)
+    booked = starts_at - timedelta(days=rng.randint(3, 14))
     return {
         "client_id": client_id,
         "therapist_id": therapist_id,
         "starts_at": starts_at,
         "ends_at": starts_at + timedelta(minutes=MEETING_MINUTES),
         "status": status,
-        "created_at": created_at,
+        "created_at": min(latest(booked, since), ctx.now),
     }
 
 
@@ -369,10 +550,13 @@ def active_links(ctx: FillContext, group: str, keys: Sequence[Any]) -> dict[Any,
     )
 
 
-def assign_worksheet(ctx: FillContext, rng: Rand, client_id: Any, therapist_id: Any) -> None:
+def assign_worksheet(
+    ctx: FillContext, rng: Rand, client_id: Any, therapist_id: Any, since: datetime
+) -> None:
+    """A worksheet assigned during the relationship (at most 45 days back), due after that day."""
     title, instructions = content.worksheet(rng)
-    created_at = rng.moment_before(ctx.now, days=45, min_days=1)
-    due = content.worksheet_due(rng, ctx.now.date())
+    created_at = since_then(rng, latest(since, ctx.now - timedelta(days=45)), ctx.now)
+    due = content.worksheet_due(rng, created_at.date())
     status = Worksheet.Status.ASSIGNED
     if due < ctx.now.date():
         status = rng.choice((Worksheet.Status.SUBMITTED, Worksheet.Status.REVIEWED))
@@ -400,6 +584,9 @@ class MemberSeeder(Seeder):
     professional = False
     key_field = "username"
     label_field = "username"
+
+    def get_queryset(self, using: str) -> QuerySet:
+        return super().get_queryset(using).exclude(OPERATOR)
 
     def create(self, ctx: FillContext, count: int) -> None:
         create_users(
@@ -437,21 +624,36 @@ class ClientSeeder(MemberSeeder):
             minimum=Levels(1, 1, 3),
             count="memberships",
             after=(COMMUNITY_MEMBERS,),
+            distribution=SPREAD["client_memberships"],
         ),
-        Requirement("posts", minimum=Levels(2, 5, 15), count="posts", after=(CLIENT_MEMBERSHIPS,)),
+        Requirement(
+            "posts",
+            minimum=Levels(2, 5, 15),
+            count="posts",
+            after=(CLIENT_MEMBERSHIPS,),
+            distribution=SPREAD["client_posts"],
+        ),
         Requirement(
             "comments",
             minimum=Levels(5, 10, 30),
             count="comments",
             after=(CLIENT_POSTS, THERAPIST_POSTS, COMMUNITY_POSTS),
+            distribution=SPREAD["client_comments"],
         ),
-        Requirement("hearts", minimum=Levels(1, 3, 10), count="hearts", after=(CLIENT_COMMENTS,)),
+        Requirement(
+            "hearts",
+            minimum=Levels(1, 3, 10),
+            count="hearts",
+            after=(CLIENT_COMMENTS,),
+            distribution=SPREAD["client_hearts"],
+        ),
         Requirement(
             "meetings",
             minimum=Levels(1, 3, 8),
             count="client_meetings",
             when=has_active_therapist,
             after=(THERAPIST_CLIENTS,),
+            distribution=SPREAD["client_meetings"],
         ),
         Requirement(
             "assessments",
@@ -471,13 +673,14 @@ class ClientSeeder(MemberSeeder):
             minimum=Levels(1, 2, 4),
             count="conversation_participations",
             after=(THERAPIST_CLIENTS, CLIENT_MEMBERSHIPS),
-            help="conversations are created with their minimum of messages",
+            help="conversations are created with their own target of messages",
+            distribution=SPREAD["client_conversations"],
         ),
     )
 
     def fill_therapist(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         load = dict(
-            ctx.objects(Therapist)
+            people(ctx, Therapist)
             .annotate(n=_active_count())
             .order_by(CodePointOrder("username"))
             .values_list("pk", "n")
@@ -486,6 +689,7 @@ class ClientSeeder(MemberSeeder):
             for gap in gaps:
                 ctx.shortfall(gap, "there is no therapist to assign")
             return
+        joined = dates_joined(ctx, [*load, *(g.pk for g in gaps)])
         for gap in gaps:
             therapist_id = min(load, key=lambda pk: load[pk])
             load[therapist_id] += 1
@@ -495,17 +699,20 @@ class ClientSeeder(MemberSeeder):
                 client_id=gap.pk,
                 therapist_id=therapist_id,
                 status=ACTIVE,
-                started_at=rng.moment_before(ctx.now, days=120, min_days=60),
+                started_at=relationship_start(rng, ctx.now, joined[gap.pk], joined[therapist_id]),
             )
 
     def fill_hearts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         keys = [g.pk for g in gaps]
-        communities = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
+        memberships = memberships_of(ctx, keys)
         hearted = _existing(ctx, ctx.objects(Heart), "user_id", "post_id", keys)
         posts = posts_by_community(ctx)
         for gap in gaps:
             done = set(hearted.get(gap.pk, ()))
-            pools = [posts[c] for c in sorted(communities.get(gap.pk, ())) if posts[c]]
+            mine = sorted(memberships.get(gap.pk, ()), key=lambda membership: membership[0])
+            pools = [posts[c] for c, _joined in mine if posts[c]]
+            # After the giver joined every community it is in: so after joining the post's one.
+            settled = latest(*(joined for _c, joined in mine)) if mine else None
             rng = ctx.rng(gap.key, "hearts", gap.current)
             chosen = _draw_posts(rng, pools, gap.missing, exclude=done, author=gap.pk)
             if len(chosen) < gap.missing:
@@ -515,7 +722,7 @@ class ClientSeeder(MemberSeeder):
                     Heart,
                     user_id=gap.pk,
                     post_id=post_id,
-                    created_at=rng.moment_between(posted, ctx.now),
+                    created_at=since_then(rng, latest(posted, settled), ctx.now),
                 )
 
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
@@ -527,11 +734,13 @@ class ClientSeeder(MemberSeeder):
                 ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
 
     def fill_assessments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        joined = dates_joined(ctx, [g.pk for g in gaps])
         for gap in gaps:
             rng = ctx.rng(gap.key, "assessments", gap.current)
+            since = latest(joined[gap.pk], ctx.now - timedelta(days=180))
             for _ in range(gap.missing):
                 instrument = rng.choice(list(Assessment.MAX_SCORE))
-                completed_at = rng.moment_before(ctx.now, days=180, min_days=1)
+                completed_at = since_then(rng, since, ctx.now)
                 ctx.add(
                     Assessment,
                     client_id=gap.pk,
@@ -539,16 +748,18 @@ class ClientSeeder(MemberSeeder):
                     status=Assessment.Status.COMPLETED,
                     score=rng.randint(0, Assessment.MAX_SCORE[instrument]),
                     completed_at=completed_at,
-                    created_at=completed_at - timedelta(minutes=rng.randint(5, 60 * 24)),
+                    created_at=max(
+                        completed_at - timedelta(minutes=rng.randint(5, 60 * 24)), since
+                    ),
                 )
 
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
         for gap in gaps:
-            therapist_id, _since = links[gap.pk][0]
+            therapist_id, since = links[gap.pk][0]
             rng = ctx.rng(gap.key, "worksheets", gap.current)
             for _ in range(gap.missing):
-                assign_worksheet(ctx, rng, gap.pk, therapist_id)
+                assign_worksheet(ctx, rng, gap.pk, therapist_id, since)
 
     def fill_conversations(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         """A conversation with the client's therapist first, then with fellow community members
@@ -570,7 +781,7 @@ class ClientSeeder(MemberSeeder):
         members = _existing(
             ctx,
             ctx.objects(Membership)
-            .filter(user__role=Role.CLIENT)
+            .filter(user__role=Role.CLIENT, user__is_staff=False, user__is_superuser=False)
             .order_by(CodePointOrder("user__username")),
             "community_id",
             "user_id",
@@ -578,12 +789,11 @@ class ClientSeeder(MemberSeeder):
         )
         # Someone to talk to when a client shares no community with anyone.
         fallback = list(
-            ctx.objects(Client)
+            people(ctx, Client)
             .order_by(CodePointOrder("username"))
             .values_list("pk", flat=True)[:50]
         )
-        per_conversation = ctx.target(CONVERSATION_MESSAGES)
-        planned: list[tuple[Gap, Any, datetime, Rand]] = []
+        chosen: list[tuple[Gap, Any, Rand]] = []
         for gap in gaps:
             talked_to = {
                 user
@@ -603,23 +813,31 @@ class ClientSeeder(MemberSeeder):
                 rng = ctx.rng(gap.key, "conversations", ordinal)
                 # The therapist (first option) first; then peers drawn at random.
                 partner = fresh[0] if index == 0 else rng.choice(fresh)
-                planned.append((gap, partner, rng.moment_before(ctx.now, days=30, min_days=1), rng))
-        names = dict(
-            ctx.objects(User)
-            .filter(pk__in=sorted({partner for _g, partner, _s, _r in planned}))
-            .values_list("pk", "first_name")
-        )
-        created = ctx.insert(
-            Conversation,
-            [
-                {
-                    "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
-                    "title": content.conversation_title(names[partner]),
-                    "created_at": started,
-                }
-                for _gap, partner, started, rng in planned
-            ],
-        )
+                chosen.append((gap, partner, rng))
+        involved = {user for gap, partner, _rng in chosen for user in (gap.pk, partner)}
+        users = {
+            pk: (first_name, role, joined)
+            for pk, first_name, role, joined in ctx.objects(User)
+            .filter(pk__in=sorted(involved))
+            .values_list("pk", "first_name", "role", "date_joined")
+        }
+        planned: list[tuple[Gap, Any, datetime, Rand]] = []
+        for gap, partner, rng in chosen:
+            # Both have joined, and a therapist is talked to once the relationship began.
+            therapy = [since for pk, since in therapists.get(gap.pk, ()) if pk == partner]
+            floor = latest(
+                users[gap.pk][2], users[partner][2], *therapy, ctx.now - timedelta(days=90)
+            )
+            planned.append((gap, partner, since_then(rng, floor, ctx.now), rng))
+        rows = [
+            {
+                "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "title": content.conversation_title(users[partner][0]),
+                "created_at": started,
+            }
+            for _gap, partner, started, rng in planned
+        ]
+        created = ctx.insert(Conversation, rows)
         for conversation, (gap, partner, started, rng) in zip(created, planned, strict=True):
             for user_id in (gap.pk, partner):
                 ctx.add(
@@ -628,11 +846,32 @@ class ClientSeeder(MemberSeeder):
                     user_id=user_id,
                     joined_at=started,
                 )
-            write_messages(ctx, rng, conversation.pk, (gap.pk, partner), started, per_conversation)
+            speakers = speakers_for([users[gap.pk][1], users[partner][1]])
+            # Each conversation arrives with its own target of messages, drawn from its key.
+            count = ctx.target_for(CONVERSATION_MESSAGES, conversation.public_id)
+            write_messages(ctx, rng, conversation.pk, (gap.pk, partner), speakers, started, count)
 
 
 def _active_count() -> Count:
     return Count("client_links", filter=Q(client_links__status=ACTIVE))
+
+
+def speakers_for(roles: Sequence[str]) -> list[str]:
+    """The voice of each participant (by role): a therapist speaks as one; with a therapist in
+    the conversation, others write as clients in therapy; without, as peers."""
+    in_therapy = Role.THERAPIST in roles
+    return [
+        content.THERAPIST
+        if role == Role.THERAPIST
+        else content.CLIENT
+        if in_therapy
+        else content.PEER
+        for role in roles
+    ]
+
+
+#: How often the conversation's first speaker opens a new topic instead of replying.
+NEW_TOPIC = 0.2
 
 
 def write_messages(
@@ -640,18 +879,23 @@ def write_messages(
     rng: Rand,
     conversation_id: Any,
     senders: Sequence[Any],
+    speakers: Sequence[str],
     after: datetime,
     count: int,
     first_sender: int = 0,
 ) -> None:
-    """``count`` messages alternating between senders, in time order after ``after``."""
+    """``count`` messages alternating between senders, each in its speaker's voice, in time
+    order after ``after``; the first opens the conversation, later turns mostly reply."""
     times = sorted(rng.moment_between(after, ctx.now) for _ in range(count))
     for index, sent_at in enumerate(times):
+        turn = first_sender + index
+        sender = turn % len(senders)
+        opening = turn == 0 or (sender == 0 and rng.random() < NEW_TOPIC)
         ctx.add(
             Message,
             conversation_id=conversation_id,
-            sender_id=senders[(first_sender + index) % len(senders)],
-            body=content.message(rng, opening=(first_sender + index) % 2 == 0),
+            sender_id=senders[sender],
+            body=content.message(rng, speakers[sender], opening=opening),
             sent_at=sent_at,
         )
 
@@ -668,6 +912,7 @@ class TherapistSeeder(MemberSeeder):
             count="client_links",
             filter=Q(client_links__status=ACTIVE),
             help="active client relationships; clients without a therapist are linked first",
+            distribution=SPREAD["therapist_clients"],
         ),
         Requirement(
             "memberships",
@@ -718,31 +963,47 @@ class TherapistSeeder(MemberSeeder):
     )
 
     def fill_clients(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        free = list(
-            ctx.objects(Client)
+        self._link_clients(ctx, [(gap, gap.missing) for gap in gaps], "clients")
+
+    def _link_clients(
+        self, ctx: FillContext, wanted: Sequence[tuple[Gap, int]], purpose: str
+    ) -> dict[Any, list[tuple[Any, datetime]]]:
+        """New active relationships, ``count`` for each therapist's gap: clients without a
+        therapist first (those who signed up in the last days last), new clients only when every
+        existing one has a therapist. Returns each therapist's new (client_id, started_at)."""
+        wanted = [(gap, count) for gap, count in wanted if count > 0]
+        if not wanted:
+            return {}
+        unlinked = list(
+            people(ctx, Client)
             .exclude(Exists(ClientTherapist.objects.filter(client=OuterRef("pk"), status=ACTIVE)))
             .order_by(CodePointOrder("username"))
-            .values_list("pk", flat=True)
+            .values_list("pk", "date_joined")
         )
-        needed = sum(g.missing for g in gaps)
+        settled = ctx.now - LINK_LEAD
+        free = [c for c in unlinked if c[1] <= settled] + [c for c in unlinked if c[1] > settled]
+        needed = sum(count for _gap, count in wanted)
         if len(free) < needed:
-            # New clients only when every existing one already has a therapist.
-            new = create_users(
-                ctx, Role.CLIENT, [("clients-of", g.key, n) for g in gaps for n in range(g.missing)]
-            )
-            free += [user.pk for user in new][: needed - len(free)]
-        position = 0
-        for gap in gaps:
-            for ordinal in range(gap.current, gap.current + gap.missing):
-                rng = ctx.rng(gap.key, "clients", ordinal)
+            keys = [(f"{purpose}-of", g.key, n) for g, count in wanted for n in range(count)]
+            new = create_users(ctx, Role.CLIENT, keys, newcomers=False)
+            free += [(user.pk, user.date_joined) for user in new][: needed - len(free)]
+        therapist_joined = dates_joined(ctx, [gap.pk for gap, _count in wanted])
+        made: dict[Any, list[tuple[Any, datetime]]] = defaultdict(list)
+        clients = iter(free)
+        for gap, count in wanted:
+            for ordinal in range(gap.current, gap.current + count):
+                rng = ctx.rng(gap.key, purpose, ordinal)
+                client_id, joined = next(clients)
+                started = relationship_start(rng, ctx.now, joined, therapist_joined[gap.pk])
                 ctx.add(
                     ClientTherapist,
-                    client_id=free[position],
+                    client_id=client_id,
                     therapist_id=gap.pk,
                     status=ACTIVE,
-                    started_at=rng.moment_before(ctx.now, days=120, min_days=60),
+                    started_at=started,
                 )
-                position += 1
+                made[gap.pk].append((client_id, started))
+        return made
 
     def fill_availability(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         used = _existing(
@@ -785,7 +1046,8 @@ class TherapistSeeder(MemberSeeder):
                 continue
             rng = ctx.rng(gap.key, "worksheets", gap.current)
             for _ in range(gap.missing):
-                assign_worksheet(ctx, rng, rng.pick(clients)[0], gap.pk)
+                client_id, since = rng.pick(clients)
+                assign_worksheet(ctx, rng, client_id, gap.pk, since)
 
     def _completed_meetings(
         self, ctx: FillContext, gaps: Sequence[Gap], *, without_notes: bool
@@ -810,6 +1072,8 @@ class TherapistSeeder(MemberSeeder):
     def _extra_completed_meetings(
         self, ctx: FillContext, gap: Gap, purpose: str, clients: list[tuple], count: int
     ) -> list[tuple]:
+        """``count`` completed meetings with ``clients`` in turn; each of them must be able to
+        have a past session (see ``can_meet_in_the_past``)."""
         rows = []
         for ordinal in range(count):
             rng = ctx.rng(gap.key, purpose, "meeting", gap.current + ordinal)
@@ -823,14 +1087,25 @@ class TherapistSeeder(MemberSeeder):
     def fill_session_notes(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         meetings = self._completed_meetings(ctx, gaps, without_notes=True)
         links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        short = [
+            (gap, 1)
+            for gap in gaps
+            if len(meetings.get(gap.pk, ())) < gap.missing
+            and not any(can_meet_in_the_past(ctx, link) for link in links.get(gap.pk, ()))
+        ]
+        for pk, linked in self._link_clients(ctx, short, "notes-clients").items():
+            links[pk] = [*links.get(pk, ()), *linked]
         for gap in gaps:
             available = list(meetings.get(gap.pk, ()))
             if len(available) < gap.missing:
-                if not links.get(gap.pk):
-                    ctx.shortfall(gap, "no completed meeting to write a note for")
+                meetable = [
+                    link for link in links.get(gap.pk, ()) if can_meet_in_the_past(ctx, link)
+                ]
+                if not meetable:
+                    ctx.shortfall(gap, "no client the therapist could have met yet")
                     continue
                 available += self._extra_completed_meetings(
-                    ctx, gap, "notes", links[gap.pk], gap.missing - len(available)
+                    ctx, gap, "notes", meetable, gap.missing - len(available)
                 )
             for index, (meeting_id, client_id, ended) in enumerate(available[: gap.missing]):
                 rng = ctx.rng(gap.key, "session_notes", gap.current + index)
@@ -848,27 +1123,39 @@ class TherapistSeeder(MemberSeeder):
         meetings = self._completed_meetings(ctx, gaps, without_notes=False)
         reviewed = _existing(ctx, ctx.objects(Review), "therapist_id", "client_id", keys)
         links = active_links(ctx, "therapist_id", keys)
+        reviewers: dict[Any, list[tuple[Any, datetime]]] = {}
+        fresh: dict[Any, list[tuple]] = {}
+        short = []
         for gap in gaps:
             done = set(reviewed.get(gap.pk, ()))
             last_meeting: dict[Any, datetime] = {}
             for _pk, client_id, ended in meetings.get(gap.pk, ()):
                 if client_id not in done:
                     last_meeting[client_id] = ended
-            reviewers = sorted(last_meeting.items(), key=lambda item: item[1])[: gap.missing]
-            if len(reviewers) < gap.missing:
-                # Clients who have not met the therapist yet get a completed meeting first.
-                fresh = [
-                    link
-                    for link in links.get(gap.pk, ())
-                    if link[0] not in done and link[0] not in last_meeting
-                ]
-                extra = fresh[: gap.missing - len(reviewers)]
-                if extra:
-                    made = self._extra_completed_meetings(ctx, gap, "reviews", extra, len(extra))
-                    reviewers += [(client_id, ended) for _pk, client_id, ended in made]
-            if len(reviewers) < gap.missing:
+            reviewers[gap.pk] = sorted(last_meeting.items(), key=lambda item: item[1])
+            # Clients who have not met the therapist yet get a completed meeting first.
+            fresh[gap.pk] = [
+                link
+                for link in links.get(gap.pk, ())
+                if link[0] not in done
+                and link[0] not in last_meeting
+                and can_meet_in_the_past(ctx, link)
+            ]
+            short.append((gap, gap.missing - len(reviewers[gap.pk]) - len(fresh[gap.pk])))
+        for pk, linked in self._link_clients(ctx, short, "reviews-clients").items():
+            done = set(reviewed.get(pk, ()))
+            fresh[pk] += [
+                link for link in linked if link[0] not in done and can_meet_in_the_past(ctx, link)
+            ]
+        for gap in gaps:
+            chosen = reviewers[gap.pk][: gap.missing]
+            extra = fresh[gap.pk][: gap.missing - len(chosen)]
+            if extra:
+                made = self._extra_completed_meetings(ctx, gap, "reviews", extra, len(extra))
+                chosen += [(client_id, ended) for _pk, client_id, ended in made]
+            if len(chosen) < gap.missing:
                 ctx.shortfall(gap, "not enough clients with a completed meeting to review")
-            for index, (client_id, ended) in enumerate(reviewers):
+            for index, (client_id, ended) in enumerate(chosen):
                 rng = ctx.rng(gap.key, "reviews", gap.current + index)
                 rating, body = content.review(rng)
                 ctx.add(
@@ -900,6 +1187,7 @@ class CommunitySeeder(Seeder):
             count="memberships",
             filter=Q(memberships__role=Membership.Role.MEMBER),
             after=(COMMUNITY_MODERATORS, THERAPIST_CLIENTS),
+            distribution=SPREAD["community_members"],
         ),
         Requirement(
             "posts",
@@ -954,18 +1242,23 @@ class CommunitySeeder(Seeder):
         role: str,
         purpose: str,
         new_role: str,
+        returning: list[Any],
     ) -> None:
-        """Add ``missing`` people from ``pool`` who are not in the community yet; create users of
-        ``new_role`` only when the pool is exhausted."""
+        """Add ``missing`` people who are not in the community yet: first those of ``returning``
+        whose posts, comments or hearts there outlived a membership deleted by hand, then people
+        from ``pool``; create users of ``new_role`` only when the pool is exhausted."""
+        keys = [g.pk for g in gaps]
         members = self._members(ctx, gaps)
+        traces = content_traces(ctx, "community", keys)
+        rank = {pk: index for index, pk in enumerate(returning)}
         shortages: list[tuple[Gap, int]] = []
         picks: dict[Any, list[Any]] = {}
         for gap in gaps:
             inside = set(members.get(gap.pk, ()))
+            left = [user for user in traces.get(gap.pk, ()) if user in rank and user not in inside]
+            chosen = sorted(left, key=rank.__getitem__)[: gap.missing]
+            inside.update(chosen)
             rng = ctx.rng(gap.key, purpose, gap.current)
-            chosen: list[Any] = []
-            # Drawn one at a time: who is picked first does not depend on who is already in, so
-            # a member deleted by hand is the one the next run brings back.
             for index in rng.indices(len(pool)):
                 if len(chosen) == gap.missing:
                     break
@@ -978,59 +1271,80 @@ class CommunitySeeder(Seeder):
         new_users = iter(create_users(ctx, new_role, keys))
         for gap, short in shortages:
             picks[gap.pk] += [next(new_users).pk for _ in range(short)]
+        created = dict(
+            ctx.objects(Community).filter(pk__in=sorted(picks)).values_list("pk", "created_at")
+        )
+        arrived = dates_joined(ctx, [user for chosen in picks.values() for user in chosen])
         for gap in gaps:
             for index, user_id in enumerate(picks[gap.pk]):
                 rng = ctx.rng(gap.key, purpose, gap.current + index)
+                joined_at = since_then(rng, latest(arrived[user_id], created[gap.pk]), ctx.now)
+                # A returning member joined before the first thing they left behind.
+                first_trace = traces.get(gap.pk, {}).get(user_id, joined_at)
                 ctx.add(
                     Membership,
                     user_id=user_id,
                     community_id=gap.pk,
                     role=role,
-                    joined_at=rng.moment_before(ctx.now, days=400, min_days=120),
+                    joined_at=min(joined_at, first_trace),
                 )
 
     def fill_moderators(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         pool = list(
-            ctx.objects(User)
+            people(ctx)
             .filter(role__in=(Role.THERAPIST, Role.MODERATOR))
             .order_by(CodePointOrder("username"))
             .values_list("pk", flat=True)
         )
-        self._recruit(ctx, gaps, pool, Membership.Role.MODERATOR, "moderators", Role.MODERATOR)
+        self._recruit(
+            ctx, gaps, pool, Membership.Role.MODERATOR, "moderators", Role.MODERATOR, pool
+        )
 
     def fill_members(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         pool = list(
-            ctx.objects(Client).order_by(CodePointOrder("username")).values_list("pk", flat=True)
+            people(ctx, Client).order_by(CodePointOrder("username")).values_list("pk", flat=True)
         )
-        self._recruit(ctx, gaps, pool, Membership.Role.MEMBER, "members", Role.CLIENT)
+        # Therapists join communities as members too; any of them may be the one returning.
+        returning = list(
+            people(ctx)
+            .filter(role__in=(Role.CLIENT, Role.THERAPIST))
+            .order_by(CodePointOrder("username"))
+            .values_list("pk", flat=True)
+        )
+        self._recruit(ctx, gaps, pool, Membership.Role.MEMBER, "members", Role.CLIENT, returning)
 
     def _write_community_posts(
-        self, ctx: FillContext, gaps: Sequence[Gap], purpose: str, days: float
+        self, ctx: FillContext, gaps: Sequence[Gap], purpose: str, days: float | None
     ) -> None:
+        """Posts by members, each after its author joined (within the last ``days`` when given,
+        otherwise any time in the membership)."""
         members = ctx.values_by(
             ctx.objects(Membership).order_by(CodePointOrder("user__username")),
             "community_id",
             "user_id",
+            "joined_at",
             keys=[g.pk for g in gaps],
         )
+        recent = ctx.now - timedelta(days=days) if days is not None else None
         for gap in gaps:
-            authors = [row[0] for row in members.get(gap.pk, ())]
+            authors = members.get(gap.pk)
             if not authors:
                 ctx.shortfall(gap, "the community has no members to post")
                 continue
             for ordinal in range(gap.current, gap.current + gap.missing):
                 rng = ctx.rng(gap.key, purpose, ordinal)
+                author_id, joined = rng.choice(authors)
                 ctx.add(
                     Post,
-                    author_id=rng.choice(authors),
+                    author_id=author_id,
                     community_id=gap.pk,
                     title=content.post_title(rng),
                     body=content.post_body(rng),
-                    created_at=rng.moment_before(ctx.now, days=days, min_days=0.01),
+                    created_at=since_then(rng, latest(joined, recent), ctx.now),
                 )
 
     def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        self._write_community_posts(ctx, gaps, "posts", days=90)
+        self._write_community_posts(ctx, gaps, "posts", days=None)
 
     def fill_activity(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         assert ctx.step is not None
@@ -1050,17 +1364,18 @@ class ConversationSeeder(Seeder):
             when=has_client_participant,
             after=(CLIENT_CONVERSATIONS,),
             help="messages in each conversation that has a client in it",
+            distribution=SPREAD["conversation_messages"],
         ),
     )
 
     def fill_messages(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         keys = [g.pk for g in gaps]
-        participants = _existing(
-            ctx,
+        participants = ctx.values_by(
             ctx.objects(ConversationParticipant).order_by("joined_at", "pk"),
             "conversation_id",
             "user_id",
-            keys,
+            "user__role",
+            keys=keys,
         )
         # When each conversation started and, if it has any, its latest message: new messages go
         # after both. One aggregate per chunk of conversations.
@@ -1073,16 +1388,25 @@ class ConversationSeeder(Seeder):
         latest_messages = (
             ctx.objects(Message).values("conversation_id").annotate(latest=Max("sent_at"))
         )
-        for pk, (latest,) in _first(
+        for pk, (newest,) in _first(
             ctx.values_by(latest_messages, "conversation_id", "latest", keys=keys)
         ).items():
-            after[pk] = max(after[pk], latest)
+            after[pk] = max(after[pk], newest)
         for gap in gaps:
-            senders = participants.get(gap.pk)
-            if not senders:
+            people_in = participants.get(gap.pk)
+            if not people_in:
                 ctx.shortfall(gap, "the conversation has no participants")
                 continue
+            senders = [user for user, _role in people_in]
+            speakers = speakers_for([role for _user, role in people_in])
             rng = ctx.rng(gap.key, "messages", gap.current)
             write_messages(
-                ctx, rng, gap.pk, senders, after[gap.pk], gap.missing, first_sender=gap.current
+                ctx,
+                rng,
+                gap.pk,
+                senders,
+                speakers,
+                after[gap.pk],
+                gap.missing,
+                first_sender=gap.current,
             )
