@@ -25,8 +25,10 @@ if TYPE_CHECKING:
         SeedingError,
         StrictFailure,
     )
+    from .failures import RunFailed
     from .fill import FillContext
     from .ordering import CodePointOrder
+    from .passwords import seeded_password
     from .pipeline import audit, seed_database
     from .registry import Seeder, SeedRegistry, register, site
     from .report import SeedReport
@@ -45,9 +47,11 @@ _EXPORTS = {
     "DatabaseNotReady": "exceptions",
     "NotRegistered": "exceptions",
     "SeedingError": "exceptions",
+    "RunFailed": "failures",
     "StrictFailure": "exceptions",
     "FillContext": "fill",
     "CodePointOrder": "ordering",
+    "seeded_password": "passwords",
     "audit": "pipeline",
     "seed_database": "pipeline",
     "SeedRegistry": "registry",
@@ -72,6 +76,7 @@ __all__ = [
     "LongTail",
     "NotRegistered",
     "Requirement",
+    "RunFailed",
     "SeedRegistry",
     "SeedReport",
     "Seeder",
@@ -82,6 +87,7 @@ __all__ = [
     "register",
     "seed",
     "seed_database",
+    "seeded_password",
     "site",
 ]
 

@@ -10,9 +10,10 @@ failing step (or a row that breaks a foreign key) rolls the schema back with the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ class BulkLoad:
     indexes: list[str] = field(default_factory=list)
     #: (name, definition) of the dropped foreign keys.
     constraints: list[tuple[str, str]] = field(default_factory=list)
+    #: Statements (with their parameters) that restore what the CREATE and ADD statements do
+    #: not carry: comments, CLUSTER ON, tablespaces; run after them.
+    restore: list[tuple[str, list[Any]]] = field(default_factory=list)
 
 
 class BulkLoads:
@@ -81,12 +85,19 @@ class BulkLoads:
                         for name, definition in load.constraints
                     )
                     cursor.execute(f"ALTER TABLE {quote(load.table)} {clauses}")
+                for statement, params in load.restore:
+                    cursor.execute(statement, params)
 
     def reset(self) -> None:
         """Forget the step (its transaction is committing or rolling back)."""
         self._written.clear()
         self._checked_per_row.clear()
         self._loads = []
+
+    @contextlib.contextmanager
+    def _lock_timeout(self, cursor: Any) -> Iterator[None]:
+        """While the drops wait for their locks (nothing by default)."""
+        yield
 
     def _begin(self, table: str, rows: int) -> bool:
         """Drop what a bulk load of ``table`` rebuilds, when that pays and is safe; return
@@ -111,7 +122,11 @@ class BulkLoads:
             # A savepoint: a refusal (not the table's owner, a lock timeout, a pending trigger
             # of the seeder's own) leaves the step's transaction usable, with per-row checks.
             connection = connections[self.using]
-            with transaction.atomic(using=self.using), connection.cursor() as cursor:
+            with (
+                transaction.atomic(using=self.using),
+                connection.cursor() as cursor,
+                self._lock_timeout(cursor),
+            ):
                 for statement in statements:
                     cursor.execute(statement)
         except DatabaseError as exc:
@@ -122,6 +137,23 @@ class BulkLoads:
 
 
 class PostgresBulkLoads(BulkLoads):
+    @contextlib.contextmanager
+    def _lock_timeout(self, cursor: Any) -> Iterator[None]:
+        """The drops take ACCESS EXCLUSIVE locks; waiting for one (behind a session idle in a
+        transaction, say) would make every later reader of the table queue behind the request.
+        Give up after LOCK_TIMEOUT_MS instead (the step then loads with per-row upkeep)."""
+        from .conf import seed_settings
+
+        timeout = seed_settings.number("LOCK_TIMEOUT_MS")
+        cursor.execute(
+            "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)",
+            [f"{timeout}ms"],
+        )
+        previous = cursor.fetchone()[0]
+        yield
+        # Only after success: a failure rolls the savepoint, and this setting with it, back.
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+
     def _begin(self, table: str, rows: int) -> bool:
         quote = connections[self.using].ops.quote_name
         with connections[self.using].cursor() as cursor:
@@ -131,23 +163,43 @@ class PostgresBulkLoads(BulkLoads):
         if (
             existing > rows * self.max_ratio
             or other_deferred  # its pending events would forbid rebuilding
-            or not all(droppable for _n, _d, _p, droppable, _defers in keys)
+            or not all(droppable for _n, _d, _p, droppable, _defers, _c in keys)
+            # What CREATE INDEX cannot say and we do not restore: keep those indexes as they are.
+            or not all(restorable for *_i, restorable in indexes)
             # A parent written row by row in this step may have left checks pending, which
             # forbid dropping a constraint to it: only a parent whose inserts defer any can.
-            or {parent.strip('"') for _n, _d, parent, _ok, defers in keys if defers}
+            or {parent.strip('"') for _n, _d, parent, _ok, defers, _c in keys if defers}
             & self._checked_per_row
         ):
             return False
-        load = BulkLoad(
-            table,
-            [statement for _name, statement in indexes],
-            [(name, definition) for name, definition, *_rest in keys],
-        )
-        drops = [f"DROP INDEX {name}" for name, _statement in indexes]
+        load = BulkLoad(table)
+        for name, relname, statement, tablespace, comment, clustered, _ok in indexes:
+            # As pg_dump does: the index goes where default_tablespace says, set per index.
+            load.indexes.append(
+                f"SELECT set_config('default_tablespace', {_literal(tablespace or '')}, true)"
+            )
+            load.indexes.append(statement)
+            if comment is not None:
+                load.restore.append((f"COMMENT ON INDEX {name} IS %s", [comment]))
+            if clustered:
+                load.restore.append((f"ALTER TABLE {quote(table)} CLUSTER ON {quote(relname)}", []))
+        if load.indexes:
+            load.indexes.append("SELECT set_config('default_tablespace', '', true)")
+        for name, definition, _parent, _ok, _defers, comment in keys:
+            load.constraints.append((name, definition))
+            if comment is not None:
+                load.restore.append(
+                    (f"COMMENT ON CONSTRAINT {quote(name)} ON {quote(table)} IS %s", [comment])
+                )
+        drops = [f"DROP INDEX {name}" for name, *_rest in indexes]
         if load.constraints:
             clauses = ", ".join(f"DROP CONSTRAINT {quote(n)}" for n, _d in load.constraints)
             drops.append(f"ALTER TABLE {quote(table)} {clauses}")
         return self._drop(load, drops)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class SqliteBulkLoads(BulkLoads):
@@ -182,10 +234,11 @@ def bulk_loads_for(
 
 # What a bulk load of a table needs to know: its estimated rows; whether a deferrable trigger
 # other than its foreign keys' fires on insert (a deferrable unique constraint, say); its
-# secondary indexes, as (name, CREATE statement): neither unique nor backing a constraint;
-# and its foreign keys, as (name, definition, referenced table, whether it can be dropped and
-# added back as it is: validated, not inherited from a partitioned parent; whether inserts into
-# the referenced table can leave deferred checks pending).
+# secondary indexes, as (name, bare name, CREATE statement, tablespace, comment, whether the table
+# is clustered on it, whether it carries nothing we do not restore): neither unique nor backing a
+# constraint; and its foreign keys, as (name, definition, referenced table, whether it can be
+# dropped and added back as it is: validated, not inherited from a partitioned parent; whether
+# inserts into the referenced table can leave deferred checks pending; comment).
 _POSTGRES_BULK_LOAD_SQL = """
 SELECT
     greatest(t.reltuples, 0),
@@ -197,9 +250,17 @@ SELECT
     ),
     (
         SELECT coalesce(json_agg(json_build_array(
-            i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            i.indexrelid::regclass::text, ic.relname, pg_get_indexdef(i.indexrelid),
+            (SELECT spcname FROM pg_tablespace WHERE oid = ic.reltablespace),
+            obj_description(i.indexrelid, 'pg_class'),
+            i.indisclustered,
+            -- Per-column statistics targets and security labels are not rebuilt.
+            NOT EXISTS (
+                SELECT 1 FROM pg_attribute a
+                WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0
+            ) AND NOT EXISTS (SELECT 1 FROM pg_seclabel l WHERE l.objoid = i.indexrelid)
         ) ORDER BY i.indexrelid::regclass::text), '[]')
-        FROM pg_index i
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
         WHERE i.indrelid = t.oid AND NOT i.indisunique AND NOT i.indisprimary
           AND NOT i.indisexclusion AND i.indisvalid AND i.indisready
           AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = i.indexrelid)
@@ -212,7 +273,8 @@ SELECT
             EXISTS (
                 SELECT 1 FROM pg_trigger pg
                 WHERE pg.tgrelid = c.confrelid AND pg.tgdeferrable AND pg.tgtype & 4 <> 0
-            )
+            ),
+            obj_description(c.oid, 'pg_constraint')
         ) ORDER BY c.conname), '[]')
         FROM pg_constraint c
         WHERE c.conrelid = t.oid AND c.contype = 'f'

@@ -6,14 +6,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 
-from .conf import (
-    KNOWN_KEYS,
-    parsed_overrides,
-    seed_settings,
-    validate_mode,
-    validate_positive_int,
-    validate_seed,
-)
+from .conf import parsed_overrides, seed_settings, settings_errors
 from .exceptions import ConfigurationError
 from .plan import build_steps
 from .registry import site
@@ -26,34 +19,11 @@ HINT = "See the MENTARA_SEED section of the mentara-seed README."
 
 @register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    try:
-        raw = seed_settings.raw
-    except ConfigurationError as exc:
-        return [Error(str(exc), hint=HINT, id="mentara_seed.E001")]
-    errors: list[CheckMessage] = []
-    unknown = set(raw) - KNOWN_KEYS
-    if unknown:
-        errors.append(
-            Error(
-                f"MENTARA_SEED has unknown key(s): {', '.join(sorted(map(str, unknown)))}",
-                hint=f"Known keys: {', '.join(sorted(KNOWN_KEYS))}.",
-                id="mentara_seed.E002",
-            )
-        )
-    simple = (
-        ("E003", lambda: validate_mode(seed_settings.mode)),
-        ("E004", lambda: validate_seed(seed_settings.seed)),
-        ("E005", lambda: validate_positive_int("MENTARA_SEED['SCALE']", seed_settings.scale)),
-        (
-            "E006",
-            lambda: validate_positive_int("MENTARA_SEED['BATCH_SIZE']", seed_settings.batch_size),
-        ),
-    )
-    for code, validate in simple:
-        try:
-            validate()
-        except ConfigurationError as exc:
-            errors.append(Error(str(exc), hint=HINT, id=f"mentara_seed.{code}"))
+    errors: list[CheckMessage] = [
+        Error(message, hint=HINT, id=f"mentara_seed.{code}") for code, message in settings_errors()
+    ]
+    if any(error.id == "mentara_seed.E001" for error in errors):
+        return errors
     try:
         overrides = parsed_overrides(seed_settings.requirements)
         # Every mode: an override may be valid in one mode and put min above max in another.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,18 +13,29 @@ from django.utils.dateparse import parse_datetime
 from .exceptions import ConfigurationError
 from .requirements import DEFAULT_MODE, MODES, parse_override
 
+#: Settings that are True or False, and nothing else: a string such as "false" is truthy, so
+#: accepting it would turn the production guard off by accident.
+BOOLEAN_KEYS: dict[str, bool] = {
+    "ON_MIGRATE": False,
+    "ALLOW_PRODUCTION": False,
+    "FAST_PATH": True,
+    "BULK_LOADS": True,
+}
+#: Whole-number settings (bools are not numbers here) and their defaults.
+NUMBER_KEYS: dict[str, int] = {
+    #: How long a bulk load waits for a table lock before loading row by row instead.
+    "LOCK_TIMEOUT_MS": 1000,
+    #: How long a statement on SQLite waits for another process's write lock.
+    "BUSY_TIMEOUT_MS": 5000,
+    #: Times a step that found SQLite locked is retried, whole, before the run gives up.
+    "LOCKED_RETRIES": 5,
+    #: A run that would add more rows than this is refused before it writes anything.
+    "MAX_ROWS": 20_000_000,
+}
 KNOWN_KEYS = frozenset(
-    {
-        "MODE",
-        "SEED",
-        "SCALE",
-        "BATCH_SIZE",
-        "REQUIREMENTS",
-        "ON_MIGRATE",
-        "ALLOW_PRODUCTION",
-        "FAST_PATH",
-        "BULK_LOADS",
-    }
+    {"MODE", "SEED", "SCALE", "BATCH_SIZE", "REQUIREMENTS", "PASSWORD"}
+    | set(BOOLEAN_KEYS)
+    | set(NUMBER_KEYS)
 )
 
 
@@ -54,24 +67,35 @@ class SeedSettings:
     def requirements(self) -> dict[str, dict[str, Any]]:
         return self.raw.get("REQUIREMENTS", {})
 
+    def boolean(self, key: str) -> bool:
+        return validate_boolean(key, self.raw.get(key, BOOLEAN_KEYS[key]))
+
+    def number(self, key: str) -> int:
+        return validate_number(key, self.raw.get(key, NUMBER_KEYS[key]))
+
     @property
     def on_migrate(self) -> bool:
-        return bool(self.raw.get("ON_MIGRATE", False))
+        return self.boolean("ON_MIGRATE")
 
     @property
     def fast_path(self) -> bool:
         """COPY on PostgreSQL, executemany elsewhere (the default); off, bulk_create."""
-        return bool(self.raw.get("FAST_PATH", True))
+        return self.boolean("FAST_PATH")
 
     @property
     def bulk_loads(self) -> bool:
         """Large loads rebuild secondary indexes (and, on PostgreSQL, foreign keys) once at the
         end of their step (the default); off, every row updates them as it lands."""
-        return bool(self.raw.get("BULK_LOADS", True))
+        return self.boolean("BULK_LOADS")
 
     @property
     def allow_production(self) -> bool:
-        return bool(self.raw.get("ALLOW_PRODUCTION", False))
+        return self.boolean("ALLOW_PRODUCTION")
+
+    @property
+    def password(self) -> str | None:
+        """The password seeded users get, when set; see ``passwords.seeded_password``."""
+        return validate_password(self.raw.get("PASSWORD"))
 
 
 seed_settings = SeedSettings()
@@ -87,6 +111,74 @@ def validate_positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigurationError(f"{name} must be a whole number of at least 1, got {value!r}")
     return value
+
+
+def validate_boolean(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"MENTARA_SEED[{key!r}] must be True or False, got {value!r}")
+    return value
+
+
+def validate_number(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(
+            f"MENTARA_SEED[{key!r}] must be a whole number of at least 0, got {value!r}"
+        )
+    return value
+
+
+def validate_password(value: object) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigurationError(
+            f"MENTARA_SEED['PASSWORD'] must be a non-empty string or None, got {value!r}"
+        )
+    return value
+
+
+def settings_errors() -> list[tuple[str, str]]:
+    """Every problem with ``MENTARA_SEED`` as (check id, message); empty when all is well. The
+    system check lists them all; a run refuses to start on the first."""
+    try:
+        raw = seed_settings.raw
+    except ConfigurationError as exc:
+        return [("E001", str(exc))]
+    errors: list[tuple[str, str]] = []
+    unknown = set(raw) - KNOWN_KEYS
+    if unknown:
+        errors.append(
+            (
+                "E002",
+                f"MENTARA_SEED has unknown key(s): {', '.join(sorted(map(str, unknown)))} "
+                f"(known keys: {', '.join(sorted(KNOWN_KEYS))})",
+            )
+        )
+    validations: list[tuple[str, Callable[[], object]]] = [
+        ("E003", lambda: validate_mode(seed_settings.mode)),
+        ("E004", lambda: validate_seed(seed_settings.seed)),
+        ("E005", lambda: validate_positive_int("MENTARA_SEED['SCALE']", seed_settings.scale)),
+        (
+            "E006",
+            lambda: validate_positive_int("MENTARA_SEED['BATCH_SIZE']", seed_settings.batch_size),
+        ),
+        *(("E010", functools.partial(seed_settings.boolean, key)) for key in BOOLEAN_KEYS),
+        *(("E011", functools.partial(seed_settings.number, key)) for key in NUMBER_KEYS),
+        ("E012", lambda: seed_settings.password),
+    ]
+    for code, validate in validations:
+        try:
+            validate()
+        except ConfigurationError as exc:
+            errors.append((code, str(exc)))
+    return errors
+
+
+def check_settings_types() -> None:
+    """Refuse to run, in one line, with any setting of the wrong type or value."""
+    errors = settings_errors()
+    if errors:
+        code, message = errors[0]
+        more = f" ({len(errors) - 1} more: run manage.py check)" if len(errors) > 1 else ""
+        raise ConfigurationError(f"{message} [mentara_seed.{code}]{more}")
 
 
 def validate_seed(value: object) -> int:

@@ -98,6 +98,25 @@ class FillContext:
         self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
         #: Rows this run wrote per model: what invalidates a cached read.
         self._written: Counter[type[models.Model]] = Counter()
+        #: Values claimed since the last checkpoint, to release if the step is retried.
+        self._claims_since_checkpoint: list[tuple[tuple[str, str], Any]] = []
+
+    def checkpoint(self) -> tuple[Counter[str], Counter[type[models.Model]], dict[Any, str]]:
+        """What a step about to run may change in the context; see ``restore``."""
+        self._claims_since_checkpoint = []
+        return Counter(self.added), Counter(self._written), dict(self.shortfalls)
+
+    def restore(
+        self, checkpoint: tuple[Counter[str], Counter[type[models.Model]], dict[Any, str]]
+    ) -> None:
+        """Forget what a rolled-back step did, so its retry writes what the first try would
+        have: its counts, its claimed unique values, and every cached read (they may hold its
+        rows' keys)."""
+        self.added, self._written, self.shortfalls = checkpoint
+        for key, value in self._claims_since_checkpoint:
+            self._claimed[key].discard(value)
+        self._claims_since_checkpoint = []
+        self._cache.clear()
 
     def target(self, step_id: str, default: int = 0) -> int:
         """The minimum in force for another step (for a parent that creates its children's
@@ -209,7 +228,8 @@ class FillContext:
         """A unique value of ``model.field`` for each key: ``make(key, attempt)`` is tried with
         attempt 0, 1, 2... until the value is neither in the database nor claimed in this run, so
         hand-made rows that hold a generated value push the generator to its next value."""
-        claimed = self._claimed[(model._meta.label, field)]
+        claim_key = (model._meta.label, field)
+        claimed = self._claimed[claim_key]
         attempts: dict[K, int] = dict.fromkeys(keys, 0)
         result: dict[K, Any] = {}
         pending = list(keys)
@@ -232,6 +252,7 @@ class FillContext:
                     retry.append(key)
                 else:
                     claimed.add(value)
+                    self._claims_since_checkpoint.append((claim_key, value))
                     result[key] = value
             pending = retry
         return result

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from django.db import connections
 
+from .exceptions import DatabaseNotReady
 from .rand import derive_seed
 
 try:
@@ -73,8 +74,10 @@ def run_lock(using: str) -> Iterator[None]:
         try:
             yield
         finally:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            # A lost session took its lock with it; asking again would only hide the real error.
+            if connection.connection is not None and not connection.connection.closed:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
         return
     if connection.vendor == "mysql":
         with mysql_lock(using, name):
@@ -84,7 +87,15 @@ def run_lock(using: str) -> Iterator[None]:
     if path is None or fcntl is None:
         yield
         return
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        try:  # flock works on a descriptor opened for reading: an existing lock file will do
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
+            raise DatabaseNotReady(
+                f"cannot open the seeding lock file {path}: {exc.strerror}; nothing was written"
+            ) from exc
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield

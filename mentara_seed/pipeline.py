@@ -8,12 +8,12 @@ import gc
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from .auditing import (
     counted_models,
 )
 from .conf import (
+    check_settings_types,
     parse_iso_datetime,
     parsed_overrides,
     seed_settings,
@@ -36,6 +37,7 @@ from .conf import (
 )
 from .drivers import driver_problem
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
+from .failures import FAULTS, RunState
 from .fill import FillContext
 from .locking import run_lock
 from .plan import build_steps
@@ -76,7 +78,9 @@ def check_database(using: str) -> None:
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseNotReady(f"cannot reach database {using!r}: {first_line}") from exc
+        raise DatabaseNotReady(
+            f"cannot use database {using!r}: {first_line}; nothing was written"
+        ) from exc
     if pending:
         raise DatabaseNotReady(
             f"database {using!r} has {len(pending)} unapplied migration(s); "
@@ -104,6 +108,47 @@ def _options(
     return mode, scale, seed, now.replace(microsecond=0)
 
 
+#: The times each backend stores (Python's own datetime is the narrowest of SQLite's and
+#: PostgreSQL's), with a day's margin for time zones.
+TIME_LIMITS = {
+    "mysql": (datetime(1000, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)),
+}
+PYTHON_TIME_LIMITS = (datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC))
+
+
+def check_time_span(steps: list[Step], now: datetime, vendor: str) -> None:
+    """Refuse a ``now`` whose generated times would not fit the database: the oldest and newest
+    offsets the seeders declare, and every requirement's time window."""
+    oldest = min((step.seeder.time_span[0] for step in steps), default=timedelta(0))
+    newest = max((step.seeder.time_span[1] for step in steps), default=timedelta(0))
+    windows = [step.target.window_days for step in steps if step.target.window_days]
+    if windows:
+        oldest = min(oldest, -timedelta(days=max(windows)))
+    low, high = TIME_LIMITS.get(vendor, PYTHON_TIME_LIMITS)
+    # Compare as offsets from the limits: now + offset itself may overflow.
+    if now - low < -oldest or high - now < newest:
+        raise ConfigurationError(
+            f"now {now.isoformat()} puts generated times outside what the database stores "
+            f"({low.date()} to {high.date()}): the seeders write from {-oldest.days} days "
+            f"before now to {newest.days} days after it"
+        )
+
+
+def estimate_rows(steps: list[Step], gaps: list[Gap]) -> int:
+    """The rows a run would add: what the gaps miss, plus each requirement's minimum for every
+    entity the population steps would create. A lower bound for rows made several levels deep
+    (messages of new conversations), enough to refuse a scale that could never fit."""
+    estimate = sum(max(gap.missing, 0) for gap in gaps)
+    new_entities: dict[str, int] = {}
+    for gap in gaps:
+        if gap.step.is_population:
+            new_entities[gap.step.seeder.label] = max(gap.missing, 0)
+    for step in steps:
+        if not step.is_population:
+            estimate += step.target.minimum * new_entities.get(step.seeder.label, 0)
+    return estimate
+
+
 def prepare(
     *,
     mode: str | None,
@@ -114,6 +159,7 @@ def prepare(
     registry: SeedRegistry,
 ) -> tuple[list[Step], AuditContext, int]:
     """Validate everything, touching nothing; raise ``SeedingError`` on the first problem."""
+    check_settings_types()
     mode, scale, seed, now = _options(mode, scale, seed, now)
     batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
     validate_registry(registry)
@@ -121,6 +167,7 @@ def prepare(
         registry, mode=mode, scale=scale, overrides=parsed_overrides(seed_settings.requirements)
     )
     check_database(using)
+    check_time_span(steps, now, connections[using].vendor)
     if connections[using].vendor == "mysql":
         from .mysql import check_transactional
 
@@ -198,32 +245,72 @@ def seed_database(
         audit_only=audit_only,
         dry_run=dry_run,
     )
+    state = RunState(database=report.database, writes=writes)
+    try:
+        _run(steps, ctx, batch_size, report, registry, progress, announce, state)
+    except FAULTS as exc:
+        raise state.failure(exc) from exc
+    report.duration_s = time.perf_counter() - started
+    if strict and report.warnings:
+        raise StrictFailure(report)
+    return report
+
+
+def _run(
+    steps: list[Step],
+    ctx: AuditContext,
+    batch_size: int,
+    report: SeedReport,
+    registry: SeedRegistry,
+    progress: ProgressCallback | None,
+    announce: AnnounceCallback | None,
+    state: RunState,
+) -> None:
+    database = ctx.using
+    audit_only, dry_run = report.audit_only, report.dry_run
+    _set_busy_timeout(database)
     # Audit-only runs read; every other run holds the database's seeding lock from the audit on.
     lock = contextlib.nullcontext() if audit_only else run_lock(database)
     with lock:
         report.counts_before = count_totals(registry, database)
         report.gaps = audit_steps(steps, ctx)
+        if not audit_only:
+            _check_estimate(steps, report.gaps)
         if audit_only:
             report.counts = dict(report.counts_before)
         elif dry_run:
             try:
                 with transaction.atomic(using=database):
-                    _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
+                    _fill_and_verify(steps, ctx, batch_size, report, registry, progress, state)
                     raise _DryRunRollback
             except _DryRunRollback:
                 pass
         elif any(gap.missing for gap in report.gaps):
             if announce:
                 announce(report.database)
-            _fill_and_verify(steps, ctx, batch_size, report, registry, progress)
+            _fill_and_verify(steps, ctx, batch_size, report, registry, progress, state)
         else:
             # Nothing to add (gaps left, if any, are above a maximum, which is never repaired).
             report.counts = dict(report.counts_before)
             report.remaining = list(report.gaps)
-    report.duration_s = time.perf_counter() - started
-    if strict and report.warnings:
-        raise StrictFailure(report)
-    return report
+
+
+def _check_estimate(steps: list[Step], gaps: list[Gap]) -> None:
+    cap = seed_settings.number("MAX_ROWS")
+    estimate = estimate_rows(steps, gaps)
+    if estimate > cap:
+        raise ConfigurationError(
+            f"this run would add about {estimate:,} rows, more than MENTARA_SEED['MAX_ROWS'] "
+            f"({cap:,}); lower --scale or raise the cap"
+        )
+
+
+def _set_busy_timeout(using: str) -> None:
+    """SQLite: wait for another process's write lock instead of failing at once."""
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {seed_settings.number('BUSY_TIMEOUT_MS')}")
 
 
 def _fill_and_verify(
@@ -233,6 +320,7 @@ def _fill_and_verify(
     report: SeedReport,
     registry: SeedRegistry,
     progress: ProgressCallback | None,
+    state: RunState,
 ) -> None:
     ctx = FillContext(
         using=actx.using,
@@ -254,9 +342,12 @@ def _fill_and_verify(
             for index, step in enumerate(steps):
                 if progress:
                     progress(step, index, len(steps))
-                result = _apply_step(step, actx, ctx)
+                state.step = step.id
+                result = _apply_step_retrying(step, actx, ctx)
+                state.step = None
                 if result:
                     this_pass.append(result)
+                    state.kept += 1
             remaining = audit_steps(steps, actx)
             report.steps.extend(_with_shortfalls(this_pass, remaining, ctx.shortfalls))
             if sum(ctx.added.values()) == added_before:
@@ -300,6 +391,34 @@ def _refresh_statistics(using: str, added: dict[str, int]) -> None:
     if tables:
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
+def _apply_step_retrying(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult | None:
+    """SQLite: a step that found the database locked by another process is retried whole (its
+    transaction rolled back), from the same state, so the retry writes what the first try would
+    have. Its transaction starts IMMEDIATE: a reader that later wants to write can be refused at
+    once, whatever the busy timeout, when another process wrote in between."""
+    connection = connections[actx.using]
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return _apply_step(step, actx, ctx)
+    retries = seed_settings.number("LOCKED_RETRIES")
+    connection.ensure_connection()
+    mode = connection.transaction_mode
+    connection.transaction_mode = "IMMEDIATE"
+    attempt = 0
+    try:
+        while True:
+            checkpoint = ctx.checkpoint()
+            try:
+                return _apply_step(step, actx, ctx)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt >= retries:
+                    raise
+            ctx.restore(checkpoint)
+            time.sleep(0.05 * 2**attempt)
+            attempt += 1
+    finally:
+        connection.transaction_mode = mode
 
 
 def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from django.db import models
@@ -36,6 +37,10 @@ class Seeder:
     key_field: ClassVar[str] = "pk"
     #: The field shown for an entity in reports.
     label_field: ClassVar[str | None] = None
+    #: The oldest and newest times this seeder writes, as offsets from ``now``: a ``--now`` that
+    #: would put them outside what the database stores is refused before anything is written.
+    #: The default covers a birth date a century back and a booking a year ahead.
+    time_span: ClassVar[tuple[timedelta, timedelta]] = (timedelta(days=-36525), timedelta(days=366))
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model

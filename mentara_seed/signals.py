@@ -52,7 +52,14 @@ def seed_after_migrate(
     stdout: TextIO | None = None,
     **kwargs: Any,
 ) -> None:
-    if not seed_settings.on_migrate or not settings.DEBUG:
+    try:
+        on_migrate = seed_settings.on_migrate
+    except SeedingError as exc:
+        # Only reached with --skip-checks (the system check refuses the setting first).
+        if verbosity > 0:
+            (stdout or sys.stdout).write(f"mentara-seed: seeding skipped: {exc}\n")
+        return
+    if not on_migrate or not settings.DEBUG:
         return
     if (app_config or sender) is not last_migrated_app():
         return

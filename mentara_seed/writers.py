@@ -118,9 +118,11 @@ class PostgresCopyWriter(BulkCreateWriter):
         if returning:
             ids = self._allocate_keys(concrete, len(rows))
             names, values = [pk_column(concrete), *names], [ids, *values]
-        write_row = self._open(table, names, self._binary_types(table, names, values)).write_row
-        for row in zip(*values, strict=True):
-            write_row(row)
+        # psycopg's own exceptions (COPY bypasses Django's cursor wrapper) become Django's.
+        with connections[self.using].wrap_database_errors:
+            write_row = self._open(table, names, self._binary_types(table, names, values)).write_row
+            for row in zip(*values, strict=True):
+                write_row(row)
         if not returning:
             return []
         self.close()
@@ -133,7 +135,13 @@ class PostgresCopyWriter(BulkCreateWriter):
         with connections[self.using].cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [concrete._meta.db_table, pk_column(concrete), count],
+                # The function parses its first argument as SQL: a mixed-case or reserved name
+                # must arrive quoted.
+                [
+                    connections[self.using].ops.quote_name(concrete._meta.db_table),
+                    pk_column(concrete),
+                    count,
+                ],
             )
             return [row[0] for row in cursor.fetchall()]
 
@@ -209,7 +217,8 @@ class PostgresCopyWriter(BulkCreateWriter):
         _key, manager, _copy, cursor = self._stream
         self._stream = None
         try:
-            manager.__exit__(None, None, None)
+            with connections[self.using].wrap_database_errors:
+                manager.__exit__(None, None, None)
         finally:
             cursor.close()
 

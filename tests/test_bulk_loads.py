@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 import mentara_seed
 from mentara_seed import SeedRegistry
 from mentara_seed.bulk_loads import BulkLoads
+from mentara_seed.failures import RunFailed
 from mentara_seed.writers import writer_for
 from project.mentara.models import Comment, Community, Heart, Post, User
 from tests.testapp.library_seeding import AuthorSeeder
@@ -138,8 +139,10 @@ def test_a_row_that_breaks_a_foreign_key_fails_its_step_and_leaves_nothing(
     registry = SeedRegistry()
     registry.register(Author, DanglingBookSeeder)
     before = schema()
-    with pytest.raises(IntegrityError):
+    # A database error during a step is a RunFailed naming the step, the original chained.
+    with pytest.raises(RunFailed, match=r"step testapp\.Author\.books failed") as excinfo:
         mentara_seed.seed(mode="light", now=NOW, registry=registry)
+    assert isinstance(excinfo.value.__cause__, IntegrityError)
     assert Author.objects.count() == 2  # the population step landed whole
     assert not Book.objects.exists()  # the failing step, good rows included, left nothing
     assert schema() == before

@@ -8,7 +8,6 @@ Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 from __future__ import annotations
 
 import bisect
-import functools
 import itertools
 import uuid
 from collections import defaultdict
@@ -17,7 +16,6 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.hashers import make_password
 from django.db.models import (
     Case,
     Count,
@@ -42,6 +40,7 @@ from mentara_seed import (
     Requirement,
     Seeder,
     register,
+    seeded_password,
 )
 from mentara_seed.auditing import AuditContext
 from mentara_seed.rand import Rand
@@ -71,8 +70,6 @@ from .models import (
     Worksheet,
 )
 
-#: Every seeded user can log in with this password (the demo's, never a real one).
-DEMO_PASSWORD = "mentara-demo"
 MEETING_MINUTES = 50
 ACTIVE = ClientTherapist.Status.ACTIVE
 
@@ -110,12 +107,6 @@ SPREAD = {
     "therapist_clients": LongTail(alpha=1.5, cap=Levels(3, 5, 8)),
     "community_members": LongTail(alpha=0.8, cap=Levels(12, 40, 60)),
 }
-
-
-@functools.cache
-def demo_password_hash() -> str:
-    # Hashing is deliberately slow; every seeded user shares one hash computed once per process.
-    return make_password(DEMO_PASSWORD, salt="mentaraseed")
 
 
 #: Staff and superusers run the platform: whatever their role field says (``createsuperuser``
@@ -279,7 +270,7 @@ def create_users(
                 "first_name": first,
                 "last_name": last,
                 "role": role,
-                "password": demo_password_hash(),
+                "password": seeded_password(),
                 "is_active": True,
                 "date_joined": sign_up_time(rng, ctx.now, role, newcomers=newcomers),
             }

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from mentara_seed.conf import parse_iso_datetime
-from mentara_seed.exceptions import ConfigurationError
+from mentara_seed.exceptions import ConfigurationError, SeedingError
+from mentara_seed.failures import EXIT_SIGINT, EXIT_SIGTERM, Terminated, sigterm_as_interrupt
 from mentara_seed.report import SeedReport, render_text
 from mentara_seed.requirements import MODES
 
@@ -130,6 +131,18 @@ class SeedCommandMixin(BaseCommand):
                 raise
             self.stderr.write(f"CommandError: {exc}")
             sys.exit(exc.returncode)
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # Faults arrive as RunFailed (a SeedingError) from the pipeline; an interrupt outside a
+        # run (while checking the database, say) wrote nothing.
+        try:
+            with sigterm_as_interrupt():
+                return super().execute(*args, **options)
+        except SeedingError as exc:
+            raise CommandError(str(exc), returncode=getattr(exc, "returncode", 1)) from exc
+        except KeyboardInterrupt as exc:
+            returncode = EXIT_SIGTERM if isinstance(exc, Terminated) else EXIT_SIGINT
+            raise CommandError("interrupted; nothing was written", returncode=returncode) from exc
 
     def render(self, report: SeedReport, format: str, verbosity: int) -> str:
         if format == "json":

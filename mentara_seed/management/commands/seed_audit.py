@@ -7,7 +7,6 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from mentara_seed.exceptions import SeedingError
 from mentara_seed.pipeline import audit
 
 from ._options import SeedCommandMixin, add_common_arguments
@@ -38,10 +37,7 @@ class Command(SeedCommandMixin):
         verbosity: int,
         **options: Any,
     ) -> str:
-        try:
-            report = audit(mode=mode, scale=scale, seed=seed, now=now, database=database)
-        except SeedingError as exc:
-            raise CommandError(str(exc)) from exc
+        report = audit(mode=mode, scale=scale, seed=seed, now=now, database=database)
         output = self.render(report, format, verbosity)
         if check and not report.satisfied:
             self.stdout.write(output, ending="")

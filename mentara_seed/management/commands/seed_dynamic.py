@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from mentara_seed.exceptions import SeedingError, StrictFailure
+from mentara_seed.exceptions import StrictFailure
 from mentara_seed.pipeline import seed_database
 from mentara_seed.progress import ProgressBar, stream_is_terminal
 from mentara_seed.report import DatabaseInfo
@@ -90,8 +90,6 @@ class Command(SeedCommandMixin):
             )
         except StrictFailure as exc:
             self.stdout.write(self.render(exc.report, format, verbosity), ending="")
-            raise CommandError(str(exc)) from exc
-        except SeedingError as exc:
             raise CommandError(str(exc)) from exc
         finally:
             if bar:

@@ -1,0 +1,117 @@
+"""The crash suite: a run SIGKILLed at 20 or more points, bulk-load DDL included, and rerun.
+
+The throwaway ``store`` project (see ``throwaway``) with small batches, so that every step writes
+several batches and its items step is a bulk load (indexes, and on PostgreSQL foreign keys, dropped
+and rebuilt). An uninterrupted run logs its statements; each victim database, a copy of a freshly
+migrated one, gets a run that kills itself (SIGKILL) just before one of them, then a run that
+finishes. After each: the content, read without primary keys, equals the uninterrupted run's, and
+the schema (``pg_dump --schema-only`` on PostgreSQL, ``sqlite_master`` on SQLite) equals the freshly
+migrated database's.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+from tests.test_hardening import admin_connection, database_name, pg_dump_schema
+from tests.test_reliability import postgres_url
+from tests.throwaway import run_store, store_databases, store_rows
+
+RUN = (
+    "seed_dynamic",
+    "--mode",
+    "medium",
+    "--seed",
+    "5",
+    "--now",
+    "2026-01-15T12:00:00Z",
+    "-v",
+    "0",
+)
+OPTIONS = {
+    "STORE_ORDERS": "150",
+    "STORE_BULK_MIN_ROWS": "30",
+    "STORE_MENTARA_SEED": {"BATCH_SIZE": 40},
+}
+#: Kill points besides every bulk-load DDL statement.
+SPREAD = 16
+DDL = ("DROP INDEX", "CREATE INDEX", "ALTER TABLE", "COMMENT ON", "SELECT set_config")
+
+
+def schema(url: str) -> str:
+    if url.startswith("sqlite"):
+        with sqlite3.connect(database_name(url)) as raw:
+            rows = raw.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+            ).fetchall()
+        return "\n".join(map(repr, rows))
+    return pg_dump_schema(database_name(url))
+
+
+@contextmanager
+def copies(fresh: str, count: int, directory: Path) -> Iterator[list[str]]:
+    """``count`` copies of the freshly migrated database ``fresh``."""
+    if fresh.startswith("sqlite"):
+        urls = []
+        for index in range(count):
+            path = directory / f"victim{index}.sqlite3"
+            shutil.copyfile(database_name(fresh), path)
+            urls.append(f"sqlite:///{path}")
+        yield urls
+        return
+    names = [f"{database_name(fresh)}_v{index}" for index in range(count)]
+    with admin_connection() as admin:
+        for name in names:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(fresh)}"')
+    try:
+        yield [postgres_url(connection.settings_dict, name) for name in names]
+    finally:
+        with admin_connection() as admin:
+            for name in names:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def kill_points(statements: list[str]) -> list[int]:
+    """Every bulk-load DDL statement, and points spread over the whole run (1-based)."""
+    ddl = [n for n, sql in enumerate(statements, 1) if sql.startswith(DDL)]
+    step = max(1, len(statements) // SPREAD)
+    spread = list(range(step // 2 + 1, len(statements) + 1, step))
+    return sorted(set(ddl) | set(spread))
+
+
+def test_runs_killed_at_many_points_converge_to_the_uninterrupted_content_and_schema(tmp_path):
+    with store_databases(tmp_path, 2) as (directory, (reference, fresh)):
+        log = tmp_path / "statements.log"
+        result = run_store(directory, reference, *RUN, STORE_STATEMENT_LOG=str(log), **OPTIONS)
+        assert result.returncode == 0, result.stderr
+        statements = log.read_text().splitlines()
+        expected = store_rows(directory, reference)
+        assert len(expected["items"]) == 300
+        fresh_schema = schema(fresh)
+        # The run really bulk-loaded: DDL among its statements, killed at below.
+        ddl = [sql for sql in statements if sql.startswith(("DROP INDEX", "CREATE INDEX"))]
+        assert ddl, statements
+        points = kill_points(statements)
+        assert len(points) >= 20, len(points)
+
+        def kill_and_rerun(point: int, url: str) -> tuple[int, str]:
+            killed = run_store(directory, url, *RUN, STORE_KILL_AT_STATEMENT=str(point), **OPTIONS)
+            assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
+            rerun = run_store(directory, url, *RUN, **OPTIONS)
+            assert rerun.returncode == 0, (point, rerun.stderr)
+            return point, url
+
+        with copies(fresh, len(points), tmp_path) as victims, ThreadPoolExecutor(3) as pool:
+            done = list(pool.map(kill_and_rerun, points, victims))
+            for point, url in done:
+                what = f"killed before statement {point}: {statements[point - 1]}"
+                assert store_rows(directory, url) == expected, what
+                assert schema(url) == fresh_schema, what
