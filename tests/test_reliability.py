@@ -348,7 +348,7 @@ def test_an_unreachable_server_is_one_command_error_line(command: str) -> None:
         else server_url("nowhere", port=1)
     )
     result = manage(url, command, "--mode", "light", "--format", "json")
-    assert_one_command_error_line(result, "database", "cannot reach")
+    assert_one_command_error_line(result, "database")
 
 
 #: Importing the driver fails, as it does where it was never installed.
