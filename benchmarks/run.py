@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/run.py                           # the issue's sizes (minutes)
     .venv/bin/python benchmarks/run.py --scale 5 --sqlite-scale 2  # a quick look
+    .venv/bin/python benchmarks/run.py --skip-postgres --skip-sqlite  # MariaDB only
 
 It builds fresh databases, times ``seed_dynamic --mode heavy --scale K`` from an empty migrated
 database, then feeds exactly the rows that run wrote to the other methods:
@@ -12,6 +13,9 @@ database, then feeds exactly the rows that run wrote to the other methods:
 - model-bakery per-row ``make()``, on the rows of a heavy x1 run (it is too slow for more);
   only model-bakery's calls are timed, not the preparing of their arguments;
 and prints one table (method, rows, seconds, rows/s, ratio to COPY, peak RSS) and the targets.
+On MariaDB (``--mariadb-scale``, default 10) the baselines are a raw multi-row INSERT of the same
+rows (the driver's ``executemany``, all tables, one transaction) and model-bakery bulk, and the
+build runs twice, with bulk loads on and off.
 Each method runs in its own process, so peak RSS is that method's alone. Not a test.
 """
 
@@ -27,10 +31,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-01-15T12:00:00+00:00"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_MARIADB = "mysql://root@127.0.0.1:3306/mysql"
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Result:
         return self.rows / self.seconds if self.seconds else 0.0
 
 
-def env_for(url: str, source: str | None = None) -> dict[str, str]:
+def env_for(url: str, source: str | None = None, **extra: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -56,6 +62,7 @@ def env_for(url: str, source: str | None = None) -> dict[str, str]:
     }
     if source:
         env["SOURCE_DATABASE_URL"] = source
+    env.update(extra)
     return env
 
 
@@ -74,8 +81,8 @@ def measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return seconds, usage.ru_maxrss / 1024, stdout
 
 
-def manage(url: str, *args: str) -> tuple[float, float, str]:
-    return measured([sys.executable, "manage.py", *args], env_for(url))
+def manage(url: str, *args: str, **env: str) -> tuple[float, float, str]:
+    return measured([sys.executable, "manage.py", *args], env_for(url, **env))
 
 
 def worker(name: str, url: str, source: str, *extra: str) -> dict[str, Any]:
@@ -106,10 +113,38 @@ class Postgres:
         self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def seed_run(url: str, scale: int) -> tuple[Result, dict[str, Any]]:
+class MariaDB:
+    def __init__(self, url: str) -> None:
+        import MySQLdb
+
+        self.base = url.rsplit("/", 1)[0]
+        parts = urlsplit(url)
+        self.admin = MySQLdb.connect(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+        )
+
+    def _run(self, sql: str) -> None:
+        with self.admin.cursor() as cursor:
+            cursor.execute(sql)
+
+    def fresh(self, name: str) -> str:
+        self.drop(name)
+        self._run(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        url = f"{self.base}/{name}"
+        manage(url, "migrate", "-v0")
+        return url
+
+    def drop(self, name: str) -> None:
+        self._run(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def seed_run(url: str, scale: int, **env: str) -> tuple[Result, dict[str, Any]]:
     seconds, rss, stdout = manage(
         url, "seed_dynamic", "--mode", "heavy", "--scale", str(scale), "--now", NOW,
-        "--format", "json", "-v0",
+        "--format", "json", "-v0", **env,
     )  # fmt: skip
     report = json.loads(stdout)
     assert report["satisfied"], report["remaining_gaps"][:3]
@@ -207,6 +242,42 @@ def benchmark_sqlite(args: argparse.Namespace, results: list[Result], notes: lis
         )
 
 
+def benchmark_mariadb(args: argparse.Namespace, results: list[Result], notes: list[str]) -> None:
+    server = MariaDB(args.mariadb_url)
+    names = [f"mentara_bench_{name}" for name in ("seed", "unbulked", "insert", "bakery")]
+    try:
+        seeded = server.fresh(names[0])
+        build, _report = seed_run(seeded, args.mariadb_scale)
+        build.database = "mariadb"
+        results.append(build)
+        plain, _report = seed_run(
+            server.fresh(names[1]), args.mariadb_scale, MENTARA_SEED_BULK_LOADS="0"
+        )
+        plain.method += ", BULK_LOADS off"
+        plain.database = "mariadb"
+        results.append(plain)
+        insert = worker("insert", server.fresh(names[2]), seeded)
+        results.append(Result("raw multi-row INSERT (executemany)", "mariadb", insert["rows"],
+                              insert["seconds"], insert["rss_mb"]))  # fmt: skip
+        bulk = worker("bakery", server.fresh(names[3]), seeded, "--bulk")
+        results.append(Result("model-bakery make(_bulk_create=True)", "mariadb", bulk["rows"],
+                              bulk["seconds"], bulk["rss_mb"]))  # fmt: skip
+        for label, value, target in (
+            ("MariaDB seed / bakery bulk rows per second >= 5", build.rate / _rate(bulk), 5),
+            ("MariaDB seed / raw INSERT rows per second >= 0.5", build.rate / _rate(insert), 0.5),
+        ):
+            notes.append(f"{'PASS' if value >= target else 'MISS'} {label}: {value:.2f}")
+        notes.append(f"MariaDB bulk loads on / off, rows per second: {build.rate / plain.rate:.2f}")
+    finally:
+        if not args.keep:
+            for name in names:
+                server.drop(name)
+
+
+def _rate(data: dict[str, Any]) -> float:
+    return data["rows"] / data["seconds"]
+
+
 # Workers (run in their own process, Django configured by benchmarks.settings) -----------------
 
 
@@ -251,6 +322,32 @@ def work_copy() -> dict[str, Any]:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows[model]:
                     copy.write_row(row)
+    return {"rows": total, "seconds": time.perf_counter() - started}
+
+
+def work_insert() -> dict[str, Any]:
+    """What a script would do on MySQL: one INSERT per table run with the driver's
+    ``executemany`` (which mysqlclient sends as multi-row INSERTs), in one transaction. Values
+    are converted as Django stores them (aware datetimes made naive UTC) before the clock starts."""
+    from django.db import connection, transaction
+
+    models, rows = _source_tables()
+    total = sum(len(r) for r in rows.values())
+    statements = []
+    for model in models:
+        fields = model._meta.concrete_fields
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        table = connection.ops.quote_name(model._meta.db_table)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+        prepared = [
+            [f.get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True)]
+            for row in rows[model]
+        ]
+        statements.append((sql, prepared))
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, prepared in statements:
+            cursor.cursor.executemany(sql, prepared)
     return {"rows": total, "seconds": time.perf_counter() - started}
 
 
@@ -312,6 +409,8 @@ def run_worker(args: argparse.Namespace) -> None:
     django.setup()
     if args.worker == "copy":
         data = work_copy()
+    elif args.worker == "insert":
+        data = work_insert()
     elif args.worker == "bakery":
         data = work_bakery(args.bulk)
     else:
@@ -330,11 +429,18 @@ def main() -> None:
         help="PostgreSQL: feed model-bakery bulk the rows of heavy x K (default: --scale)",
     )  # fmt: skip
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument(
+        "--mariadb-scale", type=int, default=10, help="MariaDB: heavy x K (default 10)"
+    )
+    parser.add_argument(
+        "--mariadb-url", default=os.environ.get("BENCH_MARIADB_URL", DEFAULT_MARIADB)
+    )
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-mariadb", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
     parser.add_argument(
-        "--worker", choices=("copy", "bakery", "audit-queries"), help=argparse.SUPPRESS
+        "--worker", choices=("copy", "insert", "bakery", "audit-queries"), help=argparse.SUPPRESS
     )
     parser.add_argument("--bulk", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -348,6 +454,8 @@ def main() -> None:
     notes: list[str] = []
     if not args.skip_postgres:
         benchmark_postgres(args, results, notes)
+    if not args.skip_mariadb:
+        benchmark_mariadb(args, results, notes)
     if not args.skip_sqlite:
         benchmark_sqlite(args, results, notes)
 

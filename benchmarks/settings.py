@@ -13,4 +13,7 @@ DATABASES = {
         os.environ.get("SOURCE_DATABASE_URL", os.environ["DATABASE_URL"])
     ),
 }
-MENTARA_SEED = {"ON_MIGRATE": False}
+MENTARA_SEED = {
+    "ON_MIGRATE": False,
+    "BULK_LOADS": os.environ.get("MENTARA_SEED_BULK_LOADS", "1") != "0",
+}

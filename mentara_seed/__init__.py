@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from .failures import RunFailed
     from .fill import FillContext
+    from .ordering import CodePointOrder
     from .passwords import seeded_password
     from .pipeline import audit, seed_database
     from .registry import Seeder, SeedRegistry, register, site
@@ -50,6 +51,7 @@ _EXPORTS = {
     "RunFailed": "failures",
     "StrictFailure": "exceptions",
     "FillContext": "fill",
+    "CodePointOrder": "ordering",
     "seeded_password": "passwords",
     "audit": "pipeline",
     "seed_database": "pipeline",
@@ -67,6 +69,7 @@ _EXPORTS = {
 __all__ = [
     "AlreadyRegistered",
     "AuditContext",
+    "CodePointOrder",
     "ConfigurationError",
     "DatabaseNotReady",
     "Distribution",

@@ -16,6 +16,7 @@ from django.core.exceptions import FieldError
 from django.db import models
 from django.db.models import Q
 
+from .ordering import CodePointOrder
 from .registry import Seeder, SeedRegistry
 from .requirements import POPULATION, Requirement, Target
 from .validation import field_error_line, seeder_name
@@ -82,7 +83,8 @@ class Gap:
 
 
 def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
-    """The gaps of one step, in the stable order of the entities' keys (one query at most)."""
+    """The gaps of one step, in the stable order of the entities' keys, by code point whatever
+    the collation (one query at most)."""
     seeder = step.seeder
     target = step.target
     if step.requirement is None:
@@ -141,7 +143,7 @@ def _below_bounds(
     return (
         queryset.annotate(_seed_current=requirement.count_expression(ctx, target.window_days))
         .filter(bound)
-        .order_by(key_field, "pk")
+        .order_by(CodePointOrder(key_field), "pk")
         .values_list("pk", key_field, label_field, "_seed_current")
     )
 

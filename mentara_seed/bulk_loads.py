@@ -104,6 +104,17 @@ class BulkLoads:
         whether the table is left without per-row checks."""
         return False
 
+    def _holds_too_many(self, cursor: Any, table: str, rows: int) -> bool:
+        """Whether ``table`` already holds more than ``max_ratio`` times ``rows`` (counting
+        stops at the limit: a large table costs no more than a small one)."""
+        limit = rows * self.max_ratio
+        quote = connections[self.using].ops.quote_name
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} LIMIT %s) AS counted",
+            [limit + 1],
+        )
+        return cursor.fetchone()[0] > limit
+
     def _drop(self, load: BulkLoad, statements: list[str]) -> bool:
         if not statements:
             return True
@@ -198,12 +209,7 @@ class SqliteBulkLoads(BulkLoads):
     def _begin(self, table: str, rows: int) -> bool:
         quote = connections[self.using].ops.quote_name
         with connections[self.using].cursor() as cursor:
-            # Counting stops at the limit: a large table costs no more than a small one.
-            limit = rows * self.max_ratio
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)} LIMIT %s)", [limit + 1]
-            )
-            if cursor.fetchone()[0] > limit:
+            if self._holds_too_many(cursor, table, rows):
                 return False
             # origin "c": made by CREATE INDEX, not for a UNIQUE or PRIMARY KEY constraint.
             cursor.execute(

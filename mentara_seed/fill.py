@@ -330,11 +330,7 @@ class FillContext:
             taken: set[Any] = set()
             values = list(proposals.values())
             for part in chunked(values):
-                taken.update(
-                    self.objects(model)
-                    .filter(**{f"{field}__in": part})
-                    .values_list(field, flat=True)
-                )
+                taken.update(self._values_held(model, field, part))
             retry = []
             for key in pending:
                 value = proposals[key]
@@ -352,6 +348,15 @@ class FillContext:
                     result[key] = value
             pending = retry
         return result
+
+    def _values_held(self, model: type[models.Model], field: str, values: Sequence[Any]) -> set:
+        if connections[self.using].vendor == "mysql":
+            from .mysql import values_held  # its collation decides what is equal
+
+            return values_held(self.using, model, field, values)
+        return set(
+            self.objects(model).filter(**{f"{field}__in": values}).values_list(field, flat=True)
+        )
 
     def cached(self, name: str, load: Callable[[], T], *depends_on: type[models.Model]) -> T:
         """``load()``'s result, reused by later steps of this run until this run writes rows of

@@ -2,9 +2,9 @@
 
 Runs that overlap would each audit the same gaps and each fill them. The lock is taken before the
 audit, so a run that waited sees what the first one wrote and adds only what is still missing.
-PostgreSQL: a session-level advisory lock (released by the server if the process dies). SQLite: an
-exclusive ``flock`` on a file beside the database (released by the kernel if the process dies).
-Other backends run unlocked.
+PostgreSQL: a session-level advisory lock (released by the server if the process dies). MySQL and
+MariaDB: a named ``GET_LOCK`` lock (likewise). SQLite: an exclusive ``flock`` on a file beside the
+database (released by the kernel if the process dies). Other backends run unlocked.
 """
 
 from __future__ import annotations
@@ -35,6 +35,34 @@ def sqlite_lock_path(name: str) -> str | None:
     return f"{name}.mentara-seed.lock"
 
 
+def mysql_lock_name(name: str) -> str:
+    # Named locks are server-wide and at most 64 characters: the database name goes in hashed.
+    return f"mentara_seed.run.{derive_seed('mentara_seed.run', name):016x}"
+
+
+#: Seconds per GET_LOCK call; it is called again until the lock is ours (MariaDB takes no
+#: "forever").
+MYSQL_LOCK_WAIT = 60
+
+
+@contextlib.contextmanager
+def mysql_lock(using: str, name: str) -> Iterator[None]:
+    """A session-level named lock: the transactions of the steps do not release it, and the
+    server releases it when the connection ends (a killed process included)."""
+    connection = connections[using]
+    lock = mysql_lock_name(name)
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT GET_LOCK(%s, %s)", [lock, MYSQL_LOCK_WAIT])
+            if cursor.fetchone()[0] == 1:
+                break
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT RELEASE_LOCK(%s)", [lock])
+
+
 @contextlib.contextmanager
 def run_lock(using: str) -> Iterator[None]:
     connection = connections[using]
@@ -50,6 +78,10 @@ def run_lock(using: str) -> Iterator[None]:
             if connection.connection is not None and not connection.connection.closed:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return
+    if connection.vendor == "mysql":
+        with mysql_lock(using, name):
+            yield
         return
     path = sqlite_lock_path(name) if connection.vendor == "sqlite" else None
     if path is None or fcntl is None:

@@ -17,7 +17,15 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connect
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from .auditing import AuditContext, Gap, Step, audit_step, audit_steps, count_totals
+from .auditing import (
+    AuditContext,
+    Gap,
+    Step,
+    audit_step,
+    audit_steps,
+    count_totals,
+    counted_models,
+)
 from .conf import (
     check_settings_types,
     parse_iso_datetime,
@@ -28,6 +36,7 @@ from .conf import (
     validate_seed,
 )
 from .declarative_checks import raise_first_error
+from .drivers import driver_problem
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
 from .failures import FAULTS, RunState
 from .fill import FillContext
@@ -61,6 +70,9 @@ def check_database(using: str) -> None:
     if using not in connections:
         known = ", ".join(connections) or "none"
         raise ConfigurationError(f"unknown database {using!r}; configured: {known}")
+    problem = driver_problem(using)
+    if problem:
+        raise ConfigurationError(problem)
     connection = connections[using]
     try:
         executor = MigrationExecutor(connection)
@@ -159,6 +171,10 @@ def prepare(
     check_database(using)
     check_time_span(steps, now, connections[using].vendor)
     raise_first_error(registry, using=using)
+    if connections[using].vendor == "mysql":
+        from .mysql import check_transactional
+
+        check_transactional(using, counted_models(registry))
     return (
         steps,
         AuditContext(using=using, mode=mode, now=now, seed=seed, scale=scale),

@@ -5,8 +5,10 @@ paths skip model instances and write each row's values as the database stores th
 ``columns``): ``PostgresCopyWriter`` on PostgreSQL, ``COPY ... FROM STDIN`` through psycopg 3,
 binary where every value allows, with primary keys allocated from the table's sequence up front
 when the caller needs them, so children can reference parents without a round trip per row;
-``ExecutemanyWriter`` elsewhere, one INSERT run over a batch with the driver's ``executemany``.
-Both fast paths turn large loads into bulk loads (see ``bulk_loads``). All receive the same rows
+``MysqlInsertWriter`` on MySQL and MariaDB (in ``mysql``), multi-row INSERTs sent without
+waiting; ``ExecutemanyWriter`` elsewhere, one INSERT run over a batch with the driver's
+``executemany``.
+All fast paths turn large loads into bulk loads (see ``bulk_loads``). All receive the same rows
 and write the same data; only the speed differs.
 """
 
@@ -297,6 +299,11 @@ def writer_for(
 ) -> BulkCreateWriter:
     if not fast:
         return BulkCreateWriter(using, batch_size)
-    if connections[using].vendor == "postgresql":
+    vendor = connections[using].vendor
+    if vendor == "postgresql":
         return PostgresCopyWriter(using, batch_size, bulk_loads=bulk_loads)
+    if vendor == "mysql":
+        from .mysql import MysqlInsertWriter  # it builds on this module
+
+        return MysqlInsertWriter(using, batch_size, bulk_loads=bulk_loads)
     return ExecutemanyWriter(using, batch_size, bulk_loads=bulk_loads)

@@ -1,7 +1,8 @@
 """Settings for the Mentara demo project.
 
 SQLite is the default so that a newcomer needs nothing installed; set ``DATABASE_URL``
-(for example ``postgres://postgres@127.0.0.1:5432/postgres``) to use PostgreSQL.
+(for example ``postgres://postgres@127.0.0.1:5432/postgres`` or
+``mysql://root@127.0.0.1:3306/mentara``) to use PostgreSQL or MariaDB/MySQL.
 """
 
 import os
@@ -72,6 +73,15 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # Four-byte UTF-8 (Django's default for MySQL connections is the three-byte kind).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("charset", "utf8mb4")
+    DATABASES["default"].setdefault("TEST", {}).setdefault("CHARSET", "utf8mb4")
+
+# MySQL and MariaDB have no partial unique index; mentara migration 0002 enforces the one
+# conditional unique constraint there with a unique index on a virtual column instead.
+SILENCED_SYSTEM_CHECKS = ["models.W036"]
 
 AUTH_USER_MODEL = "mentara.User"
 

@@ -97,48 +97,6 @@ def content_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]
     return dump
 
 
-def postgres_url(settings: dict[str, Any], name: str) -> str:
-    user = quote(settings["USER"] or "", safe="")
-    password = quote(str(settings["PASSWORD"] or ""), safe="")
-    userinfo = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = quote(settings["HOST"] or "", safe="")
-    port = f":{settings['PORT']}" if settings["PORT"] else ""
-    return f"postgres://{userinfo}{host}{port}/{name}"
-
-
-@contextlib.contextmanager
-def fresh_database_urls(runs: Sequence[str]) -> Iterator[dict[str, str]]:
-    """A fresh, empty database per run name, on the vendor the suite runs on, dropped after."""
-    if connection.vendor == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield {name: f"sqlite:///{tmp}/{name}.sqlite3" for name in runs}
-        return
-    assert connection.vendor == "postgresql", f"no fresh databases for {connection.vendor}"
-    import psycopg
-    from psycopg import sql
-
-    settings = connection.settings_dict
-    names = {name: f"mentara_determinism_{uuid.uuid4().hex[:10]}_{name}" for name in runs}
-    server = psycopg.connect(
-        dbname="postgres",
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        autocommit=True,
-    )
-    try:
-        for name in names.values():
-            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        yield {run: postgres_url(settings, name) for run, name in names.items()}
-    finally:
-        for name in names.values():
-            server.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-        server.close()
-
-
 @pytest.fixture
 def register_on_site() -> Iterator[Callable[[Any, Any], None]]:
     """Registers a seeder class on the global registry for one test, as a project's seeding.py
@@ -154,3 +112,23 @@ def register_on_site() -> Iterator[Callable[[Any, Any], None]]:
     yield register
     for model in registered:
         site.unregister(model)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backend(vendor): a test of behaviour only that backend has (for example MySQL's storage "
+        "engines); it runs when the suite runs on that backend and is deselected on the others",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.db import connection
+
+    kept, deselected = [], []
+    for item in items:
+        marker = item.get_closest_marker("backend")
+        (kept if marker is None or connection.vendor in marker.args else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept

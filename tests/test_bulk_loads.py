@@ -1,6 +1,9 @@
 """Bulk loads on PostgreSQL: a large load drops its table's secondary indexes and foreign keys and
-rebuilds them before the step commits. Whatever happens, the schema ends exactly as it was, every
-row is still checked, and the rows are the ones the portable path writes.
+rebuilds them before the step commits (on SQLite its indexes only; on MariaDB/MySQL, where DDL
+would commit the step, nothing is dropped: per-row foreign-key checks are off for the step and
+one anti-join per foreign key validates its rows before it commits). Whatever happens, the schema
+ends exactly as it was, every row is still checked, and the rows are the ones the portable path
+writes.
 
 These tests run outside a test transaction (``transaction=True``): a bulk load only happens in a
 transaction of the step's own. On SQLite they check the same outcomes through executemany.
@@ -20,7 +23,7 @@ from mentara_seed import SeedRegistry
 from mentara_seed.bulk_loads import BulkLoads
 from mentara_seed.failures import RunFailed
 from mentara_seed.writers import writer_for
-from project.mentara.models import Comment, Community, Post, User
+from project.mentara.models import Comment, Community, Heart, Post, User
 from tests.testapp.library_seeding import AuthorSeeder
 from tests.testapp.models import Author, Book
 
@@ -65,6 +68,13 @@ def schema_statements(queries: CaptureQueriesContext, verb: str) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if verb in q["sql"]]
 
 
+def bulk_loads_begun(queries: CaptureQueriesContext) -> list[str]:
+    """The statements that start bulk loads: indexes dropped, or on MySQL (where a step runs
+    no DDL) per-row foreign-key checks turned off."""
+    marker = "foreign_key_checks = 0" if connection.vendor == "mysql" else "DROP INDEX"
+    return schema_statements(queries, marker)
+
+
 def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(
     settings, bulk_loads_from_one_row
 ):
@@ -77,6 +87,15 @@ def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(
     assert schema() == before
     added_back = schema_statements(queries, "ADD CONSTRAINT")
     rebuilt = schema_statements(queries, "CREATE INDEX")
+    if connection.vendor == "mysql":
+        # No DDL inside a step (MySQL would commit it): per-row foreign-key checks go off for
+        # the step and come back on, with one anti-join per foreign key in between.
+        assert rebuilt == added_back == schema_statements(queries, "DROP ") == []
+        off = schema_statements(queries, "foreign_key_checks = 0")
+        assert len(off) >= 10
+        assert len(schema_statements(queries, "foreign_key_checks = 1")) == len(off)
+        assert len(schema_statements(queries, "AND NOT EXISTS")) >= len(off)
+        return
     # The bulk path really ran: every loaded table got its indexes (and on PostgreSQL its
     # foreign keys) back, once per step that loaded it.
     assert len(rebuilt) >= 20
@@ -210,9 +229,10 @@ def test_a_parent_loaded_with_per_row_checks_keeps_its_children_per_row(monkeypa
     assert Comment.objects.filter(post_id=posts[0].pk).count() == 5
     assert schema_statements(queries, "ALTER TABLE") == []
     # On PostgreSQL the comments' pending checks would also forbid rebuilding their indexes, so
-    # they keep them; SQLite checks foreign keys without pending events and rebuilds its three.
-    dropped = schema_statements(queries, "DROP INDEX")
-    assert len(dropped) == (0 if connection.vendor == "postgresql" else 3)
+    # they keep them; SQLite checks foreign keys without pending events and rebuilds its three;
+    # MySQL checked the post as it landed and loads the comments unchecked, then validates them.
+    expected = {"postgresql": 0, "sqlite": 3, "mysql": 1}[connection.vendor]
+    assert len(bulk_loads_begun(queries)) == expected
 
 
 @pytest.mark.parametrize(("loaded", "bulk"), [(2, False), (3, True)])
@@ -231,7 +251,7 @@ def test_a_small_load_into_a_large_table_keeps_per_row_checks(monkeypatch, loade
         writer.write(Comment, comment_rows(user, post, loaded), returning=False)
         writer.finish()
     assert Comment.objects.count() == 50 + loaded
-    assert bool(schema_statements(queries, "DROP INDEX")) is bulk
+    assert bool(bulk_loads_begun(queries)) is bulk
 
 
 @pytest.mark.parametrize("option", [{"BULK_LOADS": False}, {"FAST_PATH": False}])
@@ -267,4 +287,24 @@ def test_a_parent_without_deferred_checks_does_not_hold_its_children_back(monkey
     assert Post.objects.filter(community_id=community.pk).count() == 5
     dropped = schema_statements(queries, "DROP CONSTRAINT")
     assert len(dropped) == (1 if connection.vendor == "postgresql" else 0)
-    assert "mentara_post" in "".join(dropped) or connection.vendor == "sqlite"
+    assert "mentara_post" in "".join(dropped) or connection.vendor != "postgresql"
+    assert bulk_loads_begun(queries)
+
+
+def test_a_small_write_after_a_bulk_load_in_the_same_step_is_still_checked(monkeypatch):
+    """On MySQL a bulk load turns foreign-key checks off for the whole session: a table the
+    step writes afterwards, however few its rows, must be validated too."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        writer.write(Comment, comment_rows(user, post, 5), returning=False)
+        writer.write(
+            Heart, [{"user_id": user.pk, "post_id": post.pk + 1000, "created_at": NOW}],
+            returning=False,
+        )  # fmt: skip
+        writer.finish()
+    assert not Comment.objects.exists() and not Heart.objects.exists()
+    # Checks are back on for whatever the connection does next.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Heart.objects.create(user=user, post_id=post.pk + 1000, created_at=NOW)

@@ -19,10 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.db import connection
-
+from tests.databases import server_url
 from tests.test_hardening import admin_connection, database_name, pg_dump_schema
-from tests.test_reliability import postgres_url
 from tests.throwaway import run_store, store_databases, store_rows
 
 RUN = (
@@ -72,7 +70,7 @@ def copies(fresh: str, count: int, directory: Path) -> Iterator[list[str]]:
         for name in names:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(fresh)}"')
     try:
-        yield [postgres_url(connection.settings_dict, name) for name in names]
+        yield [server_url(name) for name in names]
     finally:
         with admin_connection() as admin:
             for name in names:

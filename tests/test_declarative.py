@@ -22,7 +22,8 @@ import mentara_seed
 from mentara_seed import ConfigurationError, Requirement, Seeder, SeedRegistry
 from mentara_seed.plan import build_steps
 from mentara_seed.values import evaluate, q_paths
-from tests.conftest import NOW, content_dump, fresh_database_urls, table_dump
+from tests.conftest import NOW, content_dump, table_dump
+from tests.databases import fresh_databases
 from tests.declarative_app import seeding
 from tests.declarative_app.models import (
     Customer,
@@ -330,7 +331,8 @@ def build(url: str, seed_value: int, batch_size: int | None = None) -> dict[str,
 @pytest.mark.django_db(transaction=True)
 def test_fresh_databases_are_identical_whatever_the_batch_size_and_another_seed_differs():
     runs = {"a": (3, None), "b": (3, None), "batch_1": (3, 1), "batch_2": (3, 2), "c": (4, None)}
-    with fresh_database_urls(list(runs)) as urls, ThreadPoolExecutor(max_workers=3) as pool:
+    with fresh_databases(list(runs)) as made, ThreadPoolExecutor(max_workers=3) as pool:
+        urls = dict(zip(runs, made, strict=True))
         futures = {name: pool.submit(build, urls[name], *options) for name, options in runs.items()}
         built = {name: future.result() for name, future in futures.items()}
 

@@ -1,8 +1,8 @@
 """Determinism: the same state, seed and reference time give the same rows.
 
-Real processes on fresh databases (temporary SQLite files, or new PostgreSQL databases on the
-server the suite runs against): ``migrate``, ``seed_dynamic``, then ``dumpdata``, and the dumps are
-compared whole, every row and every field, primary keys included.
+Real processes on fresh databases (temporary SQLite files, or new databases on the PostgreSQL or
+MariaDB/MySQL server the suite runs against): ``migrate``, ``seed_dynamic``, then ``dumpdata``,
+and the dumps are compared whole, every row and every field, primary keys included.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
 
 from project.mentara.seeding import PLATFORM_DAYS
-from tests.conftest import fresh_database_urls
+from tests.databases import fresh_databases
+from tests.test_reliability import assert_same_content, inspect_all
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW_ISO = "2026-01-15T12:00:00Z"
@@ -84,8 +86,8 @@ def build(url: str, options: tuple[str, ...]) -> Outcome:
 @pytest.fixture(scope="module")
 def database_urls() -> Iterator[dict[str, str]]:
     """A fresh, empty database per run, on the vendor the suite runs on."""
-    with fresh_database_urls(list(RUNS)) as urls:
-        yield urls
+    with fresh_databases(list(RUNS)) as urls:
+        yield dict(zip(RUNS, urls, strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +187,20 @@ def test_runs_happen_at_their_now(outcomes: dict[str, Outcome]) -> None:
             created = parse_datetime(row["fields"]["created_at"])
             # After the author signed up, which the demo spreads over its PLATFORM_DAYS.
             assert now - timedelta(days=PLATFORM_DAYS) <= created <= now, (name, row)
+
+
+def test_the_same_seed_and_now_give_the_same_content_on_every_backend(
+    outcomes: dict[str, Outcome], database_urls: dict[str, str]
+) -> None:
+    """The run on the suite's backend (PostgreSQL, MariaDB/MySQL, or SQLite itself) and a run on
+    SQLite hold the same content, every row and field, compared without primary keys (each key
+    is replaced by its row's rank in its table): text ordered by a case-insensitive collation
+    or a locale must not change what is generated. CI runs this on every backend, so all three
+    agree with SQLite, and so with each other."""
+    assert outcomes["a"].report["satisfied"]
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite:///{tmp}/across.sqlite3"
+        build(sqlite_url, RUNS["a"])
+        here, on_sqlite = inspect_all([database_urls["a"], sqlite_url], "light")
+    assert here.rows == sum(outcomes["a"].report["added"].values()) > 100
+    assert_same_content(here, on_sqlite, f"{connection.vendor} against sqlite")

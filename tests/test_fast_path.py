@@ -1,5 +1,5 @@
-"""The fast paths (COPY on PostgreSQL, executemany elsewhere) write exactly what the portable
-path (bulk_create) writes."""
+"""The fast paths (COPY on PostgreSQL, multi-row INSERTs on MariaDB/MySQL, executemany elsewhere)
+write exactly what the portable path (bulk_create) writes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 import mentara_seed
 from mentara_seed import SeedRegistry
+from mentara_seed.mysql import MysqlInsertWriter
 from mentara_seed.writers import (
     BulkCreateWriter,
     ExecutemanyWriter,
@@ -43,10 +44,10 @@ def seeded_content(settings, **options) -> dict:
     return content_dump()
 
 
-def test_copy_on_postgresql_executemany_elsewhere_bulk_create_when_off():
+def test_copy_on_postgresql_multi_row_inserts_on_mysql_executemany_elsewhere():
     writer = writer_for("default", 100)
-    expected = PostgresCopyWriter if connection.vendor == "postgresql" else ExecutemanyWriter
-    assert type(writer) is expected
+    expected = {"postgresql": PostgresCopyWriter, "mysql": MysqlInsertWriter}
+    assert type(writer) is expected.get(connection.vendor, ExecutemanyWriter)
     assert type(writer_for("default", 100, fast=False)) is BulkCreateWriter
 
 
@@ -169,3 +170,34 @@ def test_every_writer_keeps_an_auto_now_add_value_the_row_gives(fast):
     assert set(Loan.objects.values_list("recorded_at", flat=True)) == {given}
     # The field's own flags are back for everyone else.
     assert Loan._meta.get_field("recorded_at").auto_now_add
+
+
+#: Text a writer must quote and escape exactly as the driver does.
+AWKWARD_TEXT = (
+    "O'Brien",
+    'say "hi"',
+    "back\\slash \\' and \\\\",
+    "100% %s %(name)s {0}",
+    "line\nbreak\ttab\r",
+    "emoji \U0001f331 and accents \u00e9\u00e8",
+    "",
+    "trailing space ",
+    "-- not a comment; DROP TABLE x",
+)
+
+
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_awkward_text_is_stored_as_bulk_create_stores_it(batch_size):
+    stored = {}
+    for fast in (False, True):
+        Author.objects.all().delete()
+        writer = writer_for("default", batch_size, fast=fast)
+        writer.write(
+            Author,
+            [{"name": text, "email": f"a{n}@example.org"} for n, text in enumerate(AWKWARD_TEXT)],
+            returning=False,
+        )
+        writer.finish()
+        stored[fast] = list(Author.objects.order_by("email").values_list("email", "name"))
+    assert stored[True] == stored[False]
+    assert [name for _email, name in stored[True]] == list(AWKWARD_TEXT)  # a0..a8 in order

@@ -125,7 +125,7 @@ def test_the_wheel_ships_the_license_and_honest_extras(wheel: Path):
         "mentara_seed"
     }
     assert "mentara_seed/py.typed" in names
-    assert sorted(metadata.get_all("Provides-Extra")) == ["postgres", "pytest"]
+    assert sorted(metadata.get_all("Provides-Extra")) == ["mysql", "postgres", "pytest"]
     requires = metadata.get_all("Requires-Dist")
     assert any(r.startswith("pytest-django") and 'extra == "pytest"' in r for r in requires)
     assert not any("hypothesis" in r or "ruff" in r or "dj-database-url" in r for r in requires)

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.databases import server_url
+
 REPO = Path(__file__).resolve().parent.parent
 
 USER_TESTS = """
@@ -51,15 +53,11 @@ def test_seeded_db_refills_after_a_transactional_test_emptied_the_tables(seeded_
 
 
 def _inner_database_url() -> str | None:
-    """The inner run needs a test database of its own on PostgreSQL (ours is in use)."""
-    if connection.vendor != "postgresql":
+    """On a server, the inner run needs a database of its own (ours is in use); named after ours,
+    so suites run side by side on one server do not collide."""
+    if connection.vendor == "sqlite":
         return None
-    settings = connection.settings_dict
-    user = settings.get("USER") or "postgres"
-    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-    host = settings.get("HOST") or "127.0.0.1"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/mentara_seed_plugin"
+    return server_url(f"{connection.settings_dict['NAME']}_plugin")
 
 
 def use_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -34,7 +33,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.apps import apps
@@ -56,6 +54,8 @@ from project.mentara.models import (
     User,
 )
 from tests.conftest import NOW
+from tests.databases import fresh_databases as shared_fresh_databases
+from tests.databases import server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = str(ROOT / "manage.py")
@@ -121,53 +121,13 @@ def migrate_all(urls: Sequence[str]) -> None:
         assert result.returncode == 0, result.stderr
 
 
-def postgres_url(settings: dict[str, Any], name: str) -> str:
-    user = quote(settings.get("USER") or "postgres", safe="")
-    password = settings.get("PASSWORD") or ""
-    auth = f"{user}:{quote(password, safe='')}" if password else user
-    host = settings.get("HOST") or "localhost"
-    port = settings.get("PORT") or 5432
-    return f"postgres://{auth}@{host}:{port}/{name}"
-
-
 @contextmanager
 def fresh_databases(count: int, *, migrate: bool = True) -> Iterator[list[str]]:
     """URLs of ``count`` new, empty databases of the suite's vendor, removed afterwards."""
-    vendor = connection.vendor
-    if vendor == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="mentara-reliability-") as directory:
-            urls = [f"sqlite:///{directory}/db{index}.sqlite3" for index in range(count)]
-            if migrate:
-                migrate_all(urls)
-            yield urls
-    elif vendor == "postgresql":
-        import psycopg
-
-        settings = connection.settings_dict
-        admin = {
-            "host": settings.get("HOST") or "localhost",
-            "port": settings.get("PORT") or 5432,
-            "user": settings.get("USER") or "postgres",
-            "dbname": "postgres",
-            "autocommit": True,
-        }
-        if settings.get("PASSWORD"):
-            admin["password"] = settings["PASSWORD"]
-        names = [f"mentara_reliability_{uuid.uuid4().hex[:12]}" for _ in range(count)]
-        try:
-            with psycopg.connect(**admin) as server:
-                for name in names:
-                    server.execute(f'CREATE DATABASE "{name}"')
-            urls = [postgres_url(settings, name) for name in names]
-            if migrate:
-                migrate_all(urls)
-            yield urls
-        finally:
-            with psycopg.connect(**admin) as server:
-                for name in names:
-                    server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:  # pragma: no cover - the suite runs on SQLite and PostgreSQL
-        pytest.fail(f"no fresh-database support for {vendor}")
+    with shared_fresh_databases([f"reliability{index}" for index in range(count)]) as urls:
+        if migrate:
+            migrate_all(urls)
+        yield urls
 
 
 # Reading a database from outside: a pk-agnostic dump and the whole-step checks --------------------
@@ -369,17 +329,72 @@ def test_a_run_killed_mid_fill_leaves_whole_steps_and_the_rerun_converges() -> N
 # 4. Bad environments ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["seed_dynamic", "seed_audit"])
-def test_an_unreachable_server_is_one_command_error_line(command: str) -> None:
-    result = manage(
-        "postgres://postgres@127.0.0.1:1/nowhere", command, "--mode", "light", "--format", "json"
-    )
+def assert_one_command_error_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
     assert result.returncode != 0
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("CommandError:")
-    assert "database" in lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("command", ["seed_dynamic", "seed_audit"])
+def test_an_unreachable_server_is_one_command_error_line(command: str) -> None:
+    """A server of the suite's vendor (PostgreSQL on SQLite) on a port nobody listens on."""
+    url = (
+        "postgres://postgres@127.0.0.1:1/nowhere"
+        if connection.vendor == "sqlite"
+        else server_url("nowhere", port=1)
+    )
+    result = manage(url, command, "--mode", "light", "--format", "json")
+    assert_one_command_error_line(result, "database")
+
+
+#: Importing the driver fails, as it does where it was never installed.
+MISSING_MODULE = 'raise ImportError("No module named {name!r}")\n'
+
+
+@pytest.mark.parametrize(
+    ("url", "modules", "hint"),
+    [
+        ("mysql://root@127.0.0.1:3306/nowhere", ("MySQLdb",), "mentara-seed[mysql]"),
+        ("postgres://postgres@127.0.0.1:5432/nowhere", ("psycopg", "psycopg2"), "psycopg"),
+    ],
+    ids=["mysqlclient", "psycopg"],
+)
+@pytest.mark.parametrize("command", ["seed_dynamic", "seed_audit"])
+def test_a_missing_database_driver_is_one_command_error_line(
+    command: str, url: str, modules: tuple[str, ...], hint: str, tmp_path: Path
+) -> None:
+    for name in modules:
+        (tmp_path / f"{name}.py").write_text(MISSING_MODULE.format(name=name))
+    env = subprocess_env(url)
+    env["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{ROOT}"
+    result = finish(
+        subprocess.Popen(
+            [sys.executable, MANAGE, command, "--mode", "light"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    assert_one_command_error_line(result, "driver", hint)
+
+
+@pytest.mark.backend("mysql")
+def test_a_database_without_innodb_is_one_command_error_line_and_stays_empty() -> None:
+    """MySQL only: tables in a storage engine without transactions (MyISAM here, the server's
+    default for the migration) could not roll a failed step back."""
+    with fresh_databases(1, migrate=False) as (url,):
+        myisam = f"{url}?init_command=SET default_storage_engine=MyISAM"
+        assert manage(myisam, "migrate", "-v0").returncode == 0
+        result = manage(url, "seed_dynamic", "--mode", "light", *SEED_OPTIONS)
+        assert_one_command_error_line(result, "MyISAM", "InnoDB", "mentara_post")
+        (inspection,) = inspect_all([url], "light")
+        assert inspection.rows == 0
 
 
 def table_names(database_url: str) -> list[str]:
@@ -413,12 +428,7 @@ def test_an_unmigrated_database_says_migrate_first_and_stays_empty(command: str)
             urls.append(vendor_url)
         for url in urls:
             result = manage(url, command, "--mode", "light", *SEED_OPTIONS)
-            assert result.returncode != 0, url
-            assert result.stdout == ""
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1, result.stderr
-            assert lines[0].startswith("CommandError:")
-            assert "run manage.py migrate first" in lines[0]
+            assert_one_command_error_line(result, "run manage.py migrate first")
             assert table_names(url) == [], url
         with sqlite3.connect(sqlite_file) as raw:
             assert raw.execute("SELECT name FROM sqlite_master").fetchall() == []
@@ -558,15 +568,43 @@ def destructive(statements: Sequence[str]) -> list[str]:
     return found
 
 
+#: The session status counters of the statements that add, change or remove rows.
+MYSQL_STATEMENTS = {
+    "insert": ("Com_insert", "Com_insert_select", "Com_load", "Com_replace", "Com_replace_select"),
+    "update": ("Com_update", "Com_update_multi"),
+    "delete": ("Com_delete", "Com_delete_multi", "Com_truncate"),
+}
+
+
+def mysql_statement_counts() -> Counter[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW SESSION STATUS WHERE Variable_name LIKE 'Com\\_%%'")
+        status = {name.lower(): int(value) for name, value in cursor.fetchall()}
+    return Counter(
+        {
+            kind: sum(status.get(name.lower(), 0) for name in names)
+            for kind, names in MYSQL_STATEMENTS.items()
+        }
+    )
+
+
 @contextmanager
 def rows_written_as_the_database_sees_them() -> Iterator[Counter[str]]:
     """Inserts, updates and deletes counted by the database itself, so writes that bypass
     Django's cursor wrappers (and so CaptureQueriesContext), such as PostgreSQL COPY, count too.
 
     PostgreSQL: rows, from ``pg_stat_xact_user_tables`` (this transaction's table counters).
+    MariaDB/MySQL: statements, from the session's ``Com_*`` status counters.
     SQLite: statements, from an authorizer callback on the connection.
     """
     counts: Counter[str] = Counter()
+    if connection.vendor == "mysql":
+        before = mysql_statement_counts()
+        yield counts
+        after = mysql_statement_counts()
+        for name in ("insert", "update", "delete"):
+            counts[name] = after[name] - before[name]
+        return
     if connection.vendor == "postgresql":
         totals_sql = (
             "SELECT coalesce(sum(n_tup_ins), 0), coalesce(sum(n_tup_upd), 0), "
@@ -689,3 +727,21 @@ def test_filling_a_partial_hand_made_state_never_updates_or_deletes() -> None:
     report, statements, written = captured_run()
     assert report.added and written["insert"] > 0
     assert destructive(statements) == []
+
+
+@pytest.mark.django_db
+def test_a_hand_made_value_equal_under_the_collation_pushes_the_generator_on() -> None:
+    """MySQL and MariaDB compare text case-insensitively by default: a hand-made "ADA.SMITH"
+    holds "ada.smith" for their unique index, so the generator steps over it there (PostgreSQL
+    and SQLite compare exactly, and keep the value). Never an IntegrityError."""
+    learned = seed_and_collect(set(), set())
+    flush_mentara()
+    username, _email = learned.clients[0]
+    hand_made = User.objects.create(
+        username=username.upper(), email="upper@hand.example", role=Role.ADMIN, date_joined=NOW
+    )
+    equal_here = User.objects.filter(username=username).exists()
+    assert equal_here is (connection.vendor == "mysql")
+    again = seed_and_collect({hand_made.pk}, set())
+    assert (again.clients[0][0] != username) is equal_here
+    assert again.clients[1:] == learned.clients[1:]

@@ -32,6 +32,7 @@ from django.db.models import (
 )
 
 from mentara_seed import (
+    CodePointOrder,
     FillContext,
     Gap,
     Levels,
@@ -189,7 +190,7 @@ def dates_joined(ctx: FillContext, user_ids: Any) -> dict[Any, datetime]:
 def memberships_of(ctx: FillContext, user_ids: Any) -> dict[Any, list[tuple[Any, datetime]]]:
     """(community_id, joined_at) of each user's memberships, by community slug."""
     return ctx.values_by(
-        ctx.objects(Membership).order_by("community__slug"),
+        ctx.objects(Membership).order_by(CodePointOrder("community__slug")),
         "user_id",
         "community_id",
         "joined_at",
@@ -364,7 +365,9 @@ def popular_first(rng: Rand, options: Sequence[Any], sizes: Sequence[int], count
 def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
     """Each user joins communities it is not in yet, as a member: first those where its posts,
     comments or hearts outlived a membership deleted by hand, then others, busy ones likelier."""
-    created = dict(ctx.objects(Community).order_by("slug").values_list("pk", "created_at"))
+    created = dict(
+        ctx.objects(Community).order_by(CodePointOrder("slug")).values_list("pk", "created_at")
+    )
     sizes = dict(
         ctx.objects(Membership)
         .values("community_id")
@@ -528,7 +531,9 @@ def active_links(ctx: FillContext, group: str, keys: Sequence[Any]) -> dict[Any,
     """Active client-therapist links grouped by ``client_id`` or ``therapist_id``."""
     other = "therapist_id" if group == "client_id" else "client_id"
     return ctx.values_by(
-        ctx.objects(ClientTherapist).filter(status=ACTIVE).order_by(f"{other[:-3]}__username"),
+        ctx.objects(ClientTherapist)
+        .filter(status=ACTIVE)
+        .order_by(CodePointOrder(f"{other[:-3]}__username")),
         group,
         other,
         "started_at",
@@ -668,7 +673,7 @@ class ClientSeeder(MemberSeeder):
         load = dict(
             people(ctx, Therapist)
             .annotate(n=_active_count())
-            .order_by("username")
+            .order_by(CodePointOrder("username"))
             .values_list("pk", "n")
         )
         if not load:
@@ -768,13 +773,17 @@ class ClientSeeder(MemberSeeder):
             ctx,
             ctx.objects(Membership)
             .filter(user__role=Role.CLIENT, user__is_staff=False, user__is_superuser=False)
-            .order_by("user__username"),
+            .order_by(CodePointOrder("user__username")),
             "community_id",
             "user_id",
             sorted({c for ids in communities.values() for c in ids}),
         )
         # Someone to talk to when a client shares no community with anyone.
-        fallback = list(people(ctx, Client).order_by("username").values_list("pk", flat=True)[:50])
+        fallback = list(
+            people(ctx, Client)
+            .order_by(CodePointOrder("username"))
+            .values_list("pk", flat=True)[:50]
+        )
         chosen: list[tuple[Gap, Any, Rand]] = []
         for gap in gaps:
             talked_to = {
@@ -959,7 +968,7 @@ class TherapistSeeder(MemberSeeder):
         unlinked = list(
             people(ctx, Client)
             .exclude(Exists(ClientTherapist.objects.filter(client=OuterRef("pk"), status=ACTIVE)))
-            .order_by("username")
+            .order_by(CodePointOrder("username"))
             .values_list("pk", "date_joined")
         )
         settled = ctx.now - LINK_LEAD
@@ -1275,7 +1284,7 @@ class CommunitySeeder(Seeder):
         pool = list(
             people(ctx)
             .filter(role__in=(Role.THERAPIST, Role.MODERATOR))
-            .order_by("username")
+            .order_by(CodePointOrder("username"))
             .values_list("pk", flat=True)
         )
         self._recruit(
@@ -1283,12 +1292,14 @@ class CommunitySeeder(Seeder):
         )
 
     def fill_members(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
-        pool = list(people(ctx, Client).order_by("username").values_list("pk", flat=True))
+        pool = list(
+            people(ctx, Client).order_by(CodePointOrder("username")).values_list("pk", flat=True)
+        )
         # Therapists join communities as members too; any of them may be the one returning.
         returning = list(
             people(ctx)
             .filter(role__in=(Role.CLIENT, Role.THERAPIST))
-            .order_by("username")
+            .order_by(CodePointOrder("username"))
             .values_list("pk", flat=True)
         )
         self._recruit(ctx, gaps, pool, Membership.Role.MEMBER, "members", Role.CLIENT, returning)
@@ -1299,7 +1310,7 @@ class CommunitySeeder(Seeder):
         """Posts by members, each after its author joined (within the last ``days`` when given,
         otherwise any time in the membership)."""
         members = ctx.values_by(
-            ctx.objects(Membership).order_by("user__username"),
+            ctx.objects(Membership).order_by(CodePointOrder("user__username")),
             "community_id",
             "user_id",
             "joined_at",

@@ -1,0 +1,330 @@
+"""MySQL and MariaDB: the fast path and the checks a database must pass before a run.
+
+``MysqlInsertWriter`` writes rows as multi-row ``INSERT`` statements of literals made column by
+column (an int column is formatted at once, a text column escaped by the driver's C code), a few
+megabytes each: what the driver's ``executemany`` does, without its per-value dispatch in Python.
+Each is sent without waiting, so the server ingests one batch while Python makes the next.
+Rows whose primary keys the caller needs go through ``bulk_create``, which reads them back with
+``RETURNING`` on MariaDB.
+
+``MysqlBulkLoads``: MySQL commits any DDL at once, which would break "every step is one
+transaction", so a bulk load drops nothing; it turns the session's per-row foreign-key checks
+off for the rest of its step and checks every row written meanwhile with one anti-join per
+foreign key before the step commits.
+
+``LOAD DATA LOCAL INFILE`` is not used: it needs ``local_infile`` on the client connection (an
+option of the user's ``DATABASES``), and lets the server read any file the client can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, connections, models
+
+from .bulk_loads import BulkLoads
+from .columns import NATIVE_FIELDS, column_plan, column_values
+from .exceptions import DatabaseNotReady
+from .writers import BulkCreateWriter
+
+M = TypeVar("M", bound=models.Model)
+
+#: Storage engines whose tables take part in transactions (a step lands whole or not at all).
+TRANSACTIONAL_ENGINES = frozenset({"INNODB", "NDBCLUSTER", "NDB"})
+
+
+class MysqlInsertWriter(BulkCreateWriter):
+    #: Bytes per INSERT statement (the server refuses one above its ``max_allowed_packet``,
+    #: 16 MiB by default on MariaDB and 64 MiB on MySQL 8; it is read once per writer).
+    max_statement = 4 * 1024 * 1024
+
+    def __init__(self, using: str, batch_size: int, *, bulk_loads: bool = True) -> None:
+        super().__init__(using, batch_size)
+        self.bulk_loads = (
+            MysqlBulkLoads(using, self.close) if bulk_loads else BulkLoads(using, self.close)
+        )
+        self._statement_bytes: int | None = None
+        #: Whether an INSERT was sent whose result the server has not given back yet.
+        self._pending = False
+
+    def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
+        if not rows:
+            return []
+        concrete = model._meta.concrete_model
+        assert concrete is not None
+        table = concrete._meta.db_table
+        self.bulk_loads.before_first_write(table, len(rows))
+        connection = connections[self.using]
+        if returning:
+            self.close()
+            if connection.mysql_is_mariadb:
+                return super().write(model, rows, returning=returning)
+            return self._write_one_by_one(model, rows)
+        columns = column_plan(concrete, frozenset(rows[0]), self.using, NATIVE_FIELDS)
+        quote = connection.ops.quote_name
+        prefix = (
+            f"INSERT INTO {quote(table)} ({', '.join(quote(c[0]) for c in columns)}) VALUES "
+        ).encode()
+        connection.ensure_connection()
+        driver = connection.connection
+        literals = [_literals(driver, values) for values in column_values(rows, columns)]
+        for statement in self._statements(prefix, zip(*literals, strict=True)):
+            self._send(statement)
+        return []
+
+    def _send(self, statement: bytes) -> None:
+        """Send an INSERT without waiting for the server: it ingests the rows while Python
+        makes the next ones (on a second core). The driver's own call, not a Django cursor,
+        which would also format megabytes of text for its query log when queries are captured.
+        Any other statement first ends the wait (``close``, see ``FillContext.writing``)."""
+        self.close()
+        connection = connections[self.using]
+        with connection.wrap_database_errors:
+            connection.connection.send_query(statement)
+        self._pending = True
+
+    def close(self) -> None:
+        """Wait for the INSERT in flight; its error, if any, is raised here."""
+        if not self._pending:
+            return
+        self._pending = False
+        connection = connections[self.using]
+        with connection.wrap_database_errors:
+            connection.connection.read_query_result()
+
+    def _statements(self, prefix: bytes, rows: Iterable[tuple[bytes, ...]]) -> Iterator[bytes]:
+        limit = self._statement_limit() - len(prefix)
+        batch: list[bytes] = []
+        size = 0
+        for row in rows:
+            value = b"(" + b",".join(row) + b")"
+            if batch and size + len(value) >= limit:
+                yield prefix + b",".join(batch)
+                batch, size = [], 0
+            batch.append(value)
+            size += len(value) + 1
+        if batch:
+            yield prefix + b",".join(batch)
+
+    def _statement_limit(self) -> int:
+        if self._statement_bytes is None:
+            self.close()
+            with connections[self.using].cursor() as cursor:
+                cursor.execute("SELECT @@max_allowed_packet")
+                packet = int(cursor.fetchone()[0])
+            # Room for the prefix and the protocol's own bytes.
+            self._statement_bytes = max(min(self.max_statement, packet // 2), 64 * 1024)
+        return self._statement_bytes
+
+    def _write_one_by_one(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
+        """MySQL (not MariaDB) has no INSERT ... RETURNING, and a multi-row INSERT's keys are
+        consecutive only under some auto-increment lock modes: each row's key is read as it
+        lands."""
+        instances = [model(**row) for row in rows]
+        manager = model._default_manager.using(self.using)
+        for instance in instances:
+            manager.bulk_create([instance])
+            if instance.pk is None:
+                with connections[self.using].cursor() as cursor:
+                    cursor.execute("SELECT LAST_INSERT_ID()")
+                    instance.pk = cursor.fetchone()[0]
+        return instances
+
+    def finish(self) -> None:
+        self.close()
+        self.bulk_loads.finish()
+
+    def abort(self) -> None:
+        """The step is failing: collect the INSERT in flight (the connection cannot roll back
+        while it waits), whatever its outcome, then put the checks back."""
+        with contextlib.suppress(Exception):  # the step's own error is the one to report
+            self.close()
+        self.bulk_loads.reset()
+
+
+def _literals(driver: Any, values: Sequence[Any]) -> list[bytes]:
+    """The SQL literal of each value of one column, as the driver would write it."""
+    kinds = set(map(type, values))
+    if kinds == {int}:
+        return [b"%d" % value for value in values]
+    if kinds == {str}:
+        string_literal = driver.string_literal
+        encoding = driver.encoding
+        return [string_literal(value.encode(encoding)) for value in values]
+    literal = driver.literal
+    return [literal(value) for value in values]
+
+
+def non_transactional_tables(using: str, tables: Iterable[str]) -> list[tuple[str, str]]:
+    """(table, engine) of the given tables whose storage engine has no transactions (MyISAM,
+    Aria, MEMORY...): a step written there could not roll back."""
+    wanted = sorted(set(tables))
+    if not wanted:
+        return []
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES"
+            " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
+            f" AND TABLE_NAME IN ({', '.join(['%s'] * len(wanted))}) ORDER BY TABLE_NAME",
+            wanted,
+        )
+        return [
+            (table, engine)
+            for table, engine in cursor.fetchall()
+            if (engine or "").upper() not in TRANSACTIONAL_ENGINES
+        ]
+
+
+def check_transactional(using: str, models_: Iterable[type[models.Model]]) -> None:
+    """Refuse, in one line, a database whose seeded tables cannot roll a step back."""
+    tables = [m._meta.db_table for m in models_ if m._meta.managed and not m._meta.proxy]
+    found = non_transactional_tables(using, tables)
+    if found:
+        listed = ", ".join(f"{table} ({engine})" for table, engine in found)
+        raise DatabaseNotReady(
+            f"database {using!r} keeps {listed} in a storage engine without transactions, so a "
+            "failed step could not be rolled back; convert them to InnoDB "
+            "(ALTER TABLE ... ENGINE=InnoDB) first"
+        )
+
+
+class MysqlBulkLoads(BulkLoads):
+    """Foreign keys checked once per key at the end of the step instead of once per row.
+
+    ``foreign_key_checks`` is a session setting: once it is off, every table the step writes is
+    unchecked, so each one gets a watermark (its largest primary key before its unchecked rows)
+    and its rows above the mark are validated, whatever their number. ``unique_checks`` stays
+    on: without it InnoDB may skip duplicate checks of secondary unique indexes.
+    """
+
+    def __init__(self, using: str, before_statement: Any = lambda: None) -> None:
+        super().__init__(using, before_statement)
+        #: Table -> its largest primary key when its rows went unchecked (None: check it all).
+        self._watermarks: dict[str, Any] = {}
+
+    def before_first_write(self, table: str, rows: int) -> None:
+        if self._watermarks and table not in self._written:
+            self._written.add(table)
+            self.before_statement()
+            self._watermarks[table] = self._watermark(table)
+            return
+        super().before_first_write(table, rows)
+
+    def _begin(self, table: str, rows: int) -> bool:
+        with connections[self.using].cursor() as cursor:
+            if self._holds_too_many(cursor, table, rows) or not _foreign_keys(cursor, table):
+                return False
+            cursor.execute("SELECT @@SESSION.foreign_key_checks")
+            if not cursor.fetchone()[0]:
+                return False  # off already, by the caller's choice: nothing of ours to check
+        # Rows written so far in this step were checked as they landed; later ones are not.
+        self.before_statement()
+        self._watermarks = {name: self._watermark(name) for name in sorted(self._written)}
+        with connections[self.using].cursor() as cursor:
+            cursor.execute("SET SESSION foreign_key_checks = 0")
+        return True
+
+    def _watermark(self, table: str) -> Any:
+        with connections[self.using].cursor() as cursor:
+            key = _integer_primary_key(cursor, table)
+            if key is None:
+                return None
+            quote = connections[self.using].ops.quote_name
+            cursor.execute(f"SELECT coalesce(max({quote(key)}), 0) FROM {quote(table)}")
+            return cursor.fetchone()[0]
+
+    def finish(self) -> None:
+        """Validate every unchecked row, one anti-join per foreign key; a row that references
+        nothing fails the step (an IntegrityError, as the per-row check would have raised)."""
+        watermarks = self._watermarks
+        if not watermarks:
+            self.reset()
+            return
+        self.before_statement()
+        quote = connections[self.using].ops.quote_name
+        try:
+            with connections[self.using].cursor() as cursor:
+                for table, mark in sorted(watermarks.items()):
+                    key = _integer_primary_key(cursor, table)
+                    above = f" AND c.{quote(key)} > %s" if key and mark is not None else ""
+                    for name, column, parent, parent_column in _foreign_keys(cursor, table):
+                        cursor.execute(
+                            f"SELECT c.{quote(column)} FROM {quote(table)} c"
+                            f" WHERE c.{quote(column)} IS NOT NULL{above} AND NOT EXISTS"
+                            f" (SELECT 1 FROM {quote(parent)} p"
+                            f" WHERE p.{quote(parent_column)} = c.{quote(column)}) LIMIT 1",
+                            [mark] if above else [],
+                        )
+                        dangling = cursor.fetchone()
+                        if dangling is not None:
+                            raise IntegrityError(
+                                f"foreign key {name}: {table}.{column} = {dangling[0]!r} "
+                                f"references no row of {parent}"
+                            )
+        finally:
+            self.reset()
+
+    def reset(self) -> None:
+        """Per-row checks back on (the step is committing or rolling back)."""
+        if self._watermarks:
+            self._watermarks = {}
+            self.before_statement()
+            with connections[self.using].cursor() as cursor:
+                cursor.execute("SET SESSION foreign_key_checks = 1")
+        super().reset()
+
+
+def _foreign_keys(cursor: Any, table: str) -> list[tuple[str, str, str, str]]:
+    """(constraint, column, referenced table, referenced column) of each single-column foreign
+    key of ``table``."""
+    cursor.execute(
+        "SELECT CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME"
+        " FROM information_schema.KEY_COLUMN_USAGE"
+        " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s"
+        " AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION",
+        [table],
+    )
+    return list(cursor.fetchall())
+
+
+def _integer_primary_key(cursor: Any, table: str) -> str | None:
+    cursor.execute(
+        "SELECT c.COLUMN_NAME, c.DATA_TYPE FROM information_schema.KEY_COLUMN_USAGE k"
+        " JOIN information_schema.COLUMNS c ON c.TABLE_SCHEMA = k.TABLE_SCHEMA"
+        " AND c.TABLE_NAME = k.TABLE_NAME AND c.COLUMN_NAME = k.COLUMN_NAME"
+        " WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = %s"
+        " AND k.CONSTRAINT_NAME = 'PRIMARY'",
+        [table],
+    )
+    found = cursor.fetchall()
+    if len(found) == 1 and found[0][1].lower() in {
+        "tinyint",
+        "smallint",
+        "mediumint",
+        "int",
+        "bigint",
+    }:
+        return found[0][0]
+    return None
+
+
+def values_held(using: str, model: type[models.Model], field: str, values: Sequence[Any]) -> set:
+    """Those of ``values`` the table already holds by its column's own equality: with a
+    case-insensitive collation, "Ada" is held when "ada" is stored, and a unique index would
+    refuse it (a lookup returns "ada", which Python does not find equal to "Ada")."""
+    if not values:
+        return set()
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    column = model._meta.get_field(field)
+    proposals = " UNION ALL ".join(["SELECT %s AS v"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.v FROM ({proposals}) AS p WHERE EXISTS (SELECT 1 FROM"
+            f" {quote(model._meta.db_table)} t WHERE t.{quote(column.column)} = p.v)",
+            [column.get_db_prep_value(value, connection) for value in values],
+        )
+        held = {row[0] for row in cursor.fetchall()}
+    return {value for value in values if column.get_db_prep_value(value, connection) in held}
