@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import tempfile
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.apps import apps
@@ -123,7 +119,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from django.db import connection
 
     kept, deselected = [], []
     for item in items:

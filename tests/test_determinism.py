@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 from django.utils.dateparse import parse_date, parse_datetime
 
 from project.mentara.seeding import PLATFORM_DAYS
