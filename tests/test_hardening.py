@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.hashers import check_password, is_password_usable
@@ -309,6 +310,85 @@ def test_postgres_read_only_default_and_select_only_role_are_one_line(tmp_path):
             with admin_connection(name) as admin:
                 admin.execute(f'DROP OWNED BY "{role}"')
                 admin.execute(f'DROP ROLE "{role}"')
+        assert store_rows(directory, url) == {"products": 0, "orders": 0, "items": []}
+
+
+mysql_only = pytest.mark.backend("mysql")
+
+
+def with_init_command(url: str, statement: str) -> str:
+    """The URL with a statement MariaDB runs at the start of every session (DATABASES OPTIONS'
+    ``init_command``, from the URL's query string)."""
+    return f"{url}?init_command={quote(statement)}"
+
+
+@mysql_only
+def test_mysql_a_lost_connection_is_one_line(tmp_path):
+    """KILL of the run's connection mid-step: the MariaDB counterpart of
+    test_postgres_a_lost_connection_is_one_line."""
+    from tests.databases import mysql_server
+
+    with store_databases(tmp_path) as (directory, (url,)):
+        process = start_paused_run(directory, url, pause=2)
+        with mysql_server() as admin:
+            admin.execute(
+                "SELECT ID FROM information_schema.PROCESSLIST"
+                " WHERE DB = %s AND ID <> CONNECTION_ID()",
+                [database_name(url)],
+            )
+            ids = [row[0] for row in admin.fetchall()]
+            assert ids
+            for connection_id in ids:
+                admin.execute(f"KILL {int(connection_id)}")
+        out, err = process.communicate(timeout=120)
+        line = one_line(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+        assert line.startswith(
+            f"CommandError: step store.Order.items failed on database default "
+            f"(mysql, {database_name(url)}): OperationalError: "
+        ), line
+        assert line.endswith(KEPT), line
+        assert store_rows(directory, url) == {"products": 4, "orders": 3, "items": []}
+
+
+@mysql_only
+def test_mysql_max_statement_time_is_one_line(tmp_path):
+    """The session's max_statement_time cuts the seeder's one-second statement: the MariaDB
+    counterpart of test_postgres_statement_timeout_is_one_line."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        timed = with_init_command(url, "SET SESSION max_statement_time = 0.3")
+        line = store_fault(directory, timed, STORE_MISTAKE="slow")
+        assert "max_statement_time exceeded" in line, line
+        assert "step store.Order.items failed on database default" in line
+        assert line.endswith(KEPT), line
+        assert store_rows(directory, url) == {"products": 4, "orders": 3, "items": []}
+
+
+@mysql_only
+def test_mysql_read_only_session_and_select_only_user_are_one_line(tmp_path):
+    """Sessions that start READ ONLY (init_command), then a user granted SELECT only: the
+    MariaDB counterpart of test_postgres_read_only_default_and_select_only_role_are_one_line."""
+    from tests.databases import mysql_server
+
+    with store_databases(tmp_path) as (directory, (url,)):
+        name = database_name(url)
+        line = store_fault(directory, with_init_command(url, "SET SESSION TRANSACTION READ ONLY"))
+        assert "READ ONLY transaction" in line, line
+        assert "step store.Product.population failed" in line
+        assert line.endswith("this step was rolled back, 0 earlier steps were kept")
+        user = f"{name}_reader"
+        # The same password as the suite's user, in case the server asks for one.
+        password = connection.settings_dict.get("PASSWORD") or ""
+        with mysql_server() as admin:
+            admin.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", [password])
+            admin.execute(f"GRANT SELECT ON `{name}`.* TO '{user}'@'%'")
+        try:
+            admin_user = connection.settings_dict.get("USER") or "root"
+            line = store_fault(directory, url.replace(f"://{admin_user}", f"://{user}", 1))
+            assert "command denied to user" in line, line
+            assert "step store.Product.population failed" in line
+        finally:
+            with mysql_server() as admin:
+                admin.execute(f"DROP USER '{user}'@'%'")
         assert store_rows(directory, url) == {"products": 0, "orders": 0, "items": []}
 
 
