@@ -2,8 +2,8 @@
 is off, one line for every fault, no freeze beside other sessions, table names that need quoting.
 
 Faults run in real processes against the throwaway ``store`` project (see ``throwaway``), on fresh
-databases of the suite's vendor. Tests that need a PostgreSQL feature say so in their name and
-docstring and name their SQLite counterpart.
+databases of the suite's vendor. Tests that need a PostgreSQL or MariaDB feature say so in their
+name, marker and docstring, and name their counterparts on the other backends.
 """
 
 from __future__ import annotations
@@ -240,8 +240,9 @@ def admin_connection(dbname: str = "postgres") -> Iterator[Any]:
 
 @postgres_only
 def test_postgres_a_lost_connection_is_one_line(tmp_path):
-    """pg_terminate_backend mid-step. SQLite has no server connection to lose; its counterpart
-    is the signal test (the process stops mid-step)."""
+    """pg_terminate_backend mid-step. MariaDB's counterpart is
+    test_mysql_a_lost_connection_is_one_line; SQLite has no server connection to lose, its
+    counterpart is the signal test (the process stops mid-step)."""
     with store_databases(tmp_path) as (directory, (url,)):
         process = start_paused_run(directory, url, pause=2)
         with admin_connection() as admin:
@@ -271,7 +272,8 @@ def store_fault(directory: Path, url: str, mode: str = "light", **extra: Any) ->
 
 @postgres_only
 def test_postgres_statement_timeout_is_one_line(tmp_path):
-    """A server-side statement_timeout cut the items step's audit (SQLite has no such timeout)."""
+    """A server-side statement_timeout cut the items step's audit (SQLite has no such timeout;
+    MariaDB's counterpart is test_mysql_max_statement_time_is_one_line)."""
     with store_databases(tmp_path) as (directory, (url,)):
         with admin_connection() as admin:
             admin.execute(f'ALTER DATABASE "{database_name(url)}" SET statement_timeout = 300')
@@ -284,7 +286,8 @@ def test_postgres_statement_timeout_is_one_line(tmp_path):
 @postgres_only
 def test_postgres_read_only_default_and_select_only_role_are_one_line(tmp_path):
     """default_transaction_read_only, then a role that may only SELECT. The SQLite counterpart
-    is test_sqlite_read_only_file_and_directory_are_one_line."""
+    is test_sqlite_read_only_file_and_directory_are_one_line, MariaDB's
+    test_mysql_read_only_session_and_select_only_user_are_one_line."""
     with store_databases(tmp_path) as (directory, (url,)):
         name = database_name(url)
         with admin_connection() as admin:
@@ -384,8 +387,9 @@ def test_mysql_read_only_session_and_select_only_user_are_one_line(tmp_path):
         try:
             admin_user = connection.settings_dict.get("USER") or "root"
             line = store_fault(directory, url.replace(f"://{admin_user}", f"://{user}", 1))
-            assert "command denied to user" in line, line
+            assert "INSERT command denied to user" in line, line
             assert "step store.Product.population failed" in line
+            assert line.endswith("this step was rolled back, 0 earlier steps were kept")
         finally:
             with mysql_server() as admin:
                 admin.execute(f"DROP USER '{user}'@'%'")
