@@ -31,6 +31,7 @@ from mentara_seed.checks import check_settings
 from mentara_seed.exceptions import ConfigurationError
 from mentara_seed.passwords import seeded_password
 from project.mentara.models import User
+from tests.databases import mysql_server
 from tests.test_bad_input import every_row
 from tests.throwaway import popen_store, run_store, store_databases, store_rows
 
@@ -329,8 +330,6 @@ def with_init_command(url: str, statement: str) -> str:
 def test_mysql_a_lost_connection_is_one_line(tmp_path):
     """KILL of the run's connection mid-step: the MariaDB counterpart of
     test_postgres_a_lost_connection_is_one_line."""
-    from tests.databases import mysql_server
-
     with store_databases(tmp_path) as (directory, (url,)):
         process = start_paused_run(directory, url, pause=2)
         with mysql_server() as admin:
@@ -370,8 +369,6 @@ def test_mysql_max_statement_time_is_one_line(tmp_path):
 def test_mysql_read_only_session_and_select_only_user_are_one_line(tmp_path):
     """Sessions that start READ ONLY (init_command), then a user granted SELECT only: the
     MariaDB counterpart of test_postgres_read_only_default_and_select_only_role_are_one_line."""
-    from tests.databases import mysql_server
-
     with store_databases(tmp_path) as (directory, (url,)):
         name = database_name(url)
         line = store_fault(directory, with_init_command(url, "SET SESSION TRANSACTION READ ONLY"))
