@@ -50,18 +50,27 @@ def _admin(statements: Sequence[str]) -> None:
             for statement in statements:
                 server.execute(statement)
         return
+    with mysql_server() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+@contextmanager
+def mysql_server() -> Iterator[Any]:
+    """A cursor on the suite's MariaDB/MySQL server as the suite's user, outside any database
+    (autocommit, the driver's default)."""
     import MySQLdb
 
+    settings = connection.settings_dict
     server = MySQLdb.connect(
-        host=host,
+        host=settings.get("HOST") or "127.0.0.1",
         port=int(settings.get("PORT") or 3306),
         user=settings.get("USER") or "root",
         password=settings.get("PASSWORD") or "",
     )
     try:
         with server.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
+            yield cursor
     finally:
         server.close()
 

@@ -2,8 +2,8 @@
 is off, one line for every fault, no freeze beside other sessions, table names that need quoting.
 
 Faults run in real processes against the throwaway ``store`` project (see ``throwaway``), on fresh
-databases of the suite's vendor. Tests that need a PostgreSQL feature say so in their name and
-docstring and name their SQLite counterpart.
+databases of the suite's vendor. Tests that need a PostgreSQL or MariaDB feature say so in their
+name, marker and docstring, and name their counterparts on the other backends.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.hashers import check_password, is_password_usable
@@ -30,6 +31,7 @@ from mentara_seed.checks import check_settings
 from mentara_seed.exceptions import ConfigurationError
 from mentara_seed.passwords import seeded_password
 from project.mentara.models import User
+from tests.databases import mysql_server
 from tests.test_bad_input import every_row
 from tests.throwaway import popen_store, run_store, store_databases, store_rows
 
@@ -239,8 +241,9 @@ def admin_connection(dbname: str = "postgres") -> Iterator[Any]:
 
 @postgres_only
 def test_postgres_a_lost_connection_is_one_line(tmp_path):
-    """pg_terminate_backend mid-step. SQLite has no server connection to lose; its counterpart
-    is the signal test (the process stops mid-step)."""
+    """pg_terminate_backend mid-step. MariaDB's counterpart is
+    test_mysql_a_lost_connection_is_one_line; SQLite has no server connection to lose, its
+    counterpart is the signal test (the process stops mid-step)."""
     with store_databases(tmp_path) as (directory, (url,)):
         process = start_paused_run(directory, url, pause=2)
         with admin_connection() as admin:
@@ -270,7 +273,8 @@ def store_fault(directory: Path, url: str, mode: str = "light", **extra: Any) ->
 
 @postgres_only
 def test_postgres_statement_timeout_is_one_line(tmp_path):
-    """A server-side statement_timeout cut the items step's audit (SQLite has no such timeout)."""
+    """A server-side statement_timeout cut the items step's audit (SQLite has no such timeout;
+    MariaDB's counterpart is test_mysql_max_statement_time_is_one_line)."""
     with store_databases(tmp_path) as (directory, (url,)):
         with admin_connection() as admin:
             admin.execute(f'ALTER DATABASE "{database_name(url)}" SET statement_timeout = 300')
@@ -283,7 +287,8 @@ def test_postgres_statement_timeout_is_one_line(tmp_path):
 @postgres_only
 def test_postgres_read_only_default_and_select_only_role_are_one_line(tmp_path):
     """default_transaction_read_only, then a role that may only SELECT. The SQLite counterpart
-    is test_sqlite_read_only_file_and_directory_are_one_line."""
+    is test_sqlite_read_only_file_and_directory_are_one_line, MariaDB's
+    test_mysql_read_only_session_and_select_only_user_are_one_line."""
     with store_databases(tmp_path) as (directory, (url,)):
         name = database_name(url)
         with admin_connection() as admin:
@@ -309,6 +314,82 @@ def test_postgres_read_only_default_and_select_only_role_are_one_line(tmp_path):
             with admin_connection(name) as admin:
                 admin.execute(f'DROP OWNED BY "{role}"')
                 admin.execute(f'DROP ROLE "{role}"')
+        assert store_rows(directory, url) == {"products": 0, "orders": 0, "items": []}
+
+
+mysql_only = pytest.mark.backend("mysql")
+
+
+def with_init_command(url: str, statement: str) -> str:
+    """The URL with a statement MariaDB runs at the start of every session (DATABASES OPTIONS'
+    ``init_command``, from the URL's query string)."""
+    return f"{url}?init_command={quote(statement)}"
+
+
+@mysql_only
+def test_mysql_a_lost_connection_is_one_line(tmp_path):
+    """KILL of the run's connection mid-step: the MariaDB counterpart of
+    test_postgres_a_lost_connection_is_one_line."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        process = start_paused_run(directory, url, pause=2)
+        with mysql_server() as admin:
+            admin.execute(
+                "SELECT ID FROM information_schema.PROCESSLIST"
+                " WHERE DB = %s AND ID <> CONNECTION_ID()",
+                [database_name(url)],
+            )
+            ids = [row[0] for row in admin.fetchall()]
+            assert ids
+            for connection_id in ids:
+                admin.execute(f"KILL {int(connection_id)}")
+        out, err = process.communicate(timeout=120)
+        line = one_line(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+        assert line.startswith(
+            f"CommandError: step store.Order.items failed on database default "
+            f"(mysql, {database_name(url)}): OperationalError: "
+        ), line
+        assert line.endswith(KEPT), line
+        assert store_rows(directory, url) == {"products": 4, "orders": 3, "items": []}
+
+
+@mysql_only
+def test_mysql_max_statement_time_is_one_line(tmp_path):
+    """The session's max_statement_time cuts the seeder's one-second statement: the MariaDB
+    counterpart of test_postgres_statement_timeout_is_one_line."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        timed = with_init_command(url, "SET SESSION max_statement_time = 0.3")
+        line = store_fault(directory, timed, STORE_MISTAKE="slow")
+        assert "max_statement_time exceeded" in line, line
+        assert "step store.Order.items failed on database default" in line
+        assert line.endswith(KEPT), line
+        assert store_rows(directory, url) == {"products": 4, "orders": 3, "items": []}
+
+
+@mysql_only
+def test_mysql_read_only_session_and_select_only_user_are_one_line(tmp_path):
+    """Sessions that start READ ONLY (init_command), then a user granted SELECT only: the
+    MariaDB counterpart of test_postgres_read_only_default_and_select_only_role_are_one_line."""
+    with store_databases(tmp_path) as (directory, (url,)):
+        name = database_name(url)
+        line = store_fault(directory, with_init_command(url, "SET SESSION TRANSACTION READ ONLY"))
+        assert "READ ONLY transaction" in line, line
+        assert "step store.Product.population failed" in line
+        assert line.endswith("this step was rolled back, 0 earlier steps were kept")
+        user = f"{name}_reader"
+        # The same password as the suite's user, in case the server asks for one.
+        password = connection.settings_dict.get("PASSWORD") or ""
+        with mysql_server() as admin:
+            admin.execute(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", [password])
+            admin.execute(f"GRANT SELECT ON `{name}`.* TO '{user}'@'%'")
+        try:
+            admin_user = connection.settings_dict.get("USER") or "root"
+            line = store_fault(directory, url.replace(f"://{admin_user}", f"://{user}", 1))
+            assert "INSERT command denied to user" in line, line
+            assert "step store.Product.population failed" in line
+            assert line.endswith("this step was rolled back, 0 earlier steps were kept")
+        finally:
+            with mysql_server() as admin:
+                admin.execute(f"DROP USER '{user}'@'%'")
         assert store_rows(directory, url) == {"products": 0, "orders": 0, "items": []}
 
 

@@ -96,7 +96,8 @@ class OrderSeeder(Seeder):
         products = list(ctx.objects(Product).order_by("name").values_list("pk", flat=True))
         if MISTAKE == "slow":
             with connections[ctx.using].cursor() as cursor:
-                cursor.execute("SELECT pg_sleep(1)")
+                sleep = "pg_sleep" if connections[ctx.using].vendor == "postgresql" else "SLEEP"
+                cursor.execute(f"SELECT {sleep}(1)")
         for index, gap in enumerate(gaps):
             for ordinal in range(gap.current, gap.current + gap.missing):
                 product = products[0] if MISTAKE == "duplicate" else products[ordinal]
