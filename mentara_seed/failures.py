@@ -74,7 +74,8 @@ class RunState:
 
 def describe_database_error(exc: BaseException) -> str:
     """The error's class and first line, with the model and constraint when the driver names
-    them (PostgreSQL's diagnostics, SQLite's "constraint failed: table.column" text)."""
+    them (PostgreSQL's diagnostics, SQLite's "constraint failed: table.column" text, the key or
+    column MariaDB/MySQL name when it belongs to one model)."""
     text = str(exc).strip()
     first_line = text.splitlines()[0].strip() if text else ""
     summary = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
@@ -86,13 +87,39 @@ def describe_database_error(exc: BaseException) -> str:
     if table is None:
         match = re.search(r"constraint failed: ([^.\s,]+)\.", first_line)
         table = match.group(1) if match else None
-    details = []
     model = model_for_table(table) if table else None
+    if table is None and constraint is None:
+        # MariaDB/MySQL name the key or the column, not the table: the model is named when that
+        # name belongs to one model only.
+        model, constraint = mysql_model_and_constraint(first_line)
+    details = []
     if model or table:
         details.append(f"model {model or table}")
     if constraint:
         details.append(f"constraint {constraint}")
     return f"{summary} ({', '.join(details)})" if details else summary
+
+
+def mysql_model_and_constraint(message: str) -> tuple[str | None, str | None]:
+    duplicate = re.search(r"Duplicate entry .* for key '(?:[^'.]+\.)?([^']+)'", message)
+    if duplicate:
+        name = duplicate.group(1)
+        owners = {
+            model._meta.label
+            for model in apps.get_models(include_auto_created=True)
+            if any(getattr(c, "name", None) == name for c in model._meta.constraints)
+            or any(f.unique and f.column == name for f in model._meta.local_concrete_fields)
+        }
+        return (owners.pop() if len(owners) == 1 else None), name
+    null = re.search(r"Column '([^']+)' cannot be null", message)
+    if null:
+        owners = {
+            model._meta.label
+            for model in apps.get_models(include_auto_created=True)
+            if any(f.column == null.group(1) and not f.null for f in model._meta.local_fields)
+        }
+        return (owners.pop() if len(owners) == 1 else None), None
+    return None, None
 
 
 def model_for_table(table: str) -> str | None:

@@ -2,24 +2,27 @@
 
 The throwaway ``store`` project (see ``throwaway``) with small batches, so that every step writes
 several batches and its items step is a bulk load (indexes, and on PostgreSQL foreign keys, dropped
-and rebuilt). An uninterrupted run logs its statements; each victim database, a copy of a freshly
-migrated one, gets a run that kills itself (SIGKILL) just before one of them, then a run that
-finishes. After each: the content, read without primary keys, equals the uninterrupted run's, and
-the schema (``pg_dump --schema-only`` on PostgreSQL, ``sqlite_master`` on SQLite) equals the freshly
-migrated database's.
+and rebuilt; on MariaDB/MySQL, per-row foreign-key checks turned off and the anti-joins that
+validate the step). An uninterrupted run logs its statements; each victim database, a copy of a
+freshly migrated one, gets a run that kills itself (SIGKILL) just before one of them, then a run
+that finishes. After each: the content, read without primary keys, equals the uninterrupted run's,
+and the schema (``pg_dump --schema-only`` on PostgreSQL, every table's ``SHOW CREATE TABLE`` on
+MariaDB/MySQL, ``sqlite_master`` on SQLite) equals the freshly migrated database's.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.databases import server_url
+from tests.databases import mysql_server, server_url
 from tests.test_hardening import admin_connection, database_name, pg_dump_schema
 from tests.throwaway import run_store, store_databases, store_rows
 
@@ -42,9 +45,26 @@ OPTIONS = {
 #: Kill points besides every bulk-load DDL statement.
 SPREAD = 16
 DDL = ("DROP INDEX", "CREATE INDEX", "ALTER TABLE", "COMMENT ON", "SELECT set_config")
+#: MariaDB/MySQL bulk loads: no DDL (it would commit the step), foreign-key checks off, then one
+#: anti-join per foreign key.
+MYSQL_BULK = ("SET SESSION foreign_key_checks",)
 
 
 def schema(url: str) -> str:
+    if url.startswith("mysql"):
+        with mysql_server() as cursor:
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+                " ORDER BY table_name",
+                [database_name(url)],
+            )
+            tables = [row[0] for row in cursor.fetchall()]
+            created = []
+            for table in tables:
+                cursor.execute(f"SHOW CREATE TABLE `{database_name(url)}`.`{table}`")
+                # The next auto-increment value moves with every insert, rolled back or not.
+                created.append(re.sub(r" AUTO_INCREMENT=\d+", "", cursor.fetchone()[1]))
+        return "\n".join(created)
     if url.startswith("sqlite"):
         with sqlite3.connect(database_name(url)) as raw:
             rows = raw.execute(
@@ -66,6 +86,24 @@ def copies(fresh: str, count: int, directory: Path) -> Iterator[list[str]]:
         yield urls
         return
     names = [f"{database_name(fresh)}_v{index}" for index in range(count)]
+    if fresh.startswith("mysql"):
+        dump = subprocess.run(
+            ["mysqldump", *mysql_client_options(), database_name(fresh)],
+            check=True,
+            capture_output=True,
+        ).stdout
+        try:
+            with mysql_server() as cursor:
+                for name in names:
+                    cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+            for name in names:
+                subprocess.run(["mysql", *mysql_client_options(), name], input=dump, check=True)
+            yield [server_url(name) for name in names]
+        finally:
+            with mysql_server() as cursor:
+                for name in names:
+                    cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        return
     with admin_connection() as admin:
         for name in names:
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(fresh)}"')
@@ -77,9 +115,23 @@ def copies(fresh: str, count: int, directory: Path) -> Iterator[list[str]]:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def mysql_client_options() -> list[str]:
+    from django.db import connection
+
+    settings = connection.settings_dict
+    options = [
+        f"--host={settings.get('HOST') or '127.0.0.1'}",
+        f"--port={settings.get('PORT') or 3306}",
+        f"--user={settings.get('USER') or 'root'}",
+    ]
+    if settings.get("PASSWORD"):
+        options.append(f"--password={settings['PASSWORD']}")
+    return options
+
+
 def kill_points(statements: list[str]) -> list[int]:
     """Every bulk-load DDL statement, and points spread over the whole run (1-based)."""
-    ddl = [n for n, sql in enumerate(statements, 1) if sql.startswith(DDL)]
+    ddl = [n for n, sql in enumerate(statements, 1) if sql.startswith(DDL + MYSQL_BULK)]
     step = max(1, len(statements) // SPREAD)
     spread = list(range(step // 2 + 1, len(statements) + 1, step))
     return sorted(set(ddl) | set(spread))
@@ -94,8 +146,13 @@ def test_runs_killed_at_many_points_converge_to_the_uninterrupted_content_and_sc
         expected = store_rows(directory, reference)
         assert len(expected["items"]) == 300
         fresh_schema = schema(fresh)
-        # The run really bulk-loaded: DDL among its statements, killed at below.
-        ddl = [sql for sql in statements if sql.startswith(("DROP INDEX", "CREATE INDEX"))]
+        # The run really bulk-loaded: DDL (or, on MariaDB/MySQL, foreign-key checks turned off)
+        # among its statements, killed at below.
+        ddl = [
+            sql
+            for sql in statements
+            if sql.startswith(("DROP INDEX", "CREATE INDEX", "SET SESSION foreign_key_checks = 0"))
+        ]
         assert ddl, statements
         points = kill_points(statements)
         assert len(points) >= 20, len(points)

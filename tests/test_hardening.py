@@ -170,8 +170,9 @@ def test_a_seeders_database_error_is_one_line_naming_step_model_and_constraint(t
         assert line.startswith("CommandError: step store.Order.items failed on database default")
         assert "IntegrityError" in line and "model store.Item" in line
         if mistake == "duplicate":
-            # PostgreSQL names the constraint; SQLite names its columns.
-            named = "constraint one_product_per_order" if ON_POSTGRES else "user.order_id"
+            # PostgreSQL and MariaDB/MySQL name the constraint; SQLite names its columns.
+            on_sqlite = connection.vendor == "sqlite"
+            named = "user.order_id" if on_sqlite else "constraint one_product_per_order"
         else:
             named = "position"
         assert named in line, line
@@ -796,6 +797,11 @@ def sequence_positions() -> dict[str, int]:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("SELECT name, seq FROM sqlite_sequence")
+        elif connection.vendor == "mysql":
+            cursor.execute(
+                "SELECT table_name, coalesce(auto_increment, 0) FROM information_schema.tables "
+                "WHERE table_schema = DATABASE()"
+            )
         else:
             cursor.execute(
                 "SELECT sequencename, coalesce(last_value, 0) FROM pg_sequences "
@@ -807,7 +813,8 @@ def sequence_positions() -> dict[str, int]:
 @pytest.mark.django_db(transaction=True)
 def test_a_dry_run_moves_sequences_only_where_the_readme_says():
     """SQLite rolls its sequence table back with the dry run; PostgreSQL never rolls a sequence
-    back (documented in the README), which changes keys, never content."""
+    back, nor InnoDB an auto-increment counter (documented in the README), which changes keys,
+    never content."""
     before = sequence_positions()
     report = mentara_seed.seed(mode="light", now=NOW, dry_run=True)
     assert sum(report.added.values()) > 0
