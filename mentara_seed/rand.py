@@ -3,24 +3,29 @@
 Every generated value comes from a ``random.Random`` seeded by a hash of where it is used, so the
 same database state, seed and reference time always give the same rows, whatever else the run did
 before. Faker is used once, with a fixed seed, to build pools of names; drawing from a pool with a
-keyed generator is both deterministic and far faster than seeding Faker per row.
+keyed generator is both deterministic and far faster than seeding Faker per row. The name pools
+were drawn from Faker once and ship as data (``name_pools.json``, with the Faker version that drew
+them): start-up does not wait for Faker, and another Faker version does not change the names.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import random
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
-
-from faker import Faker
 
 T = TypeVar("T")
 
 _POOL_SIZE = 600
+_POOL_LOCALE = "en_US"
+_POOL_SEED = 20251014
+NAME_POOLS_FILE = Path(__file__).with_name("name_pools.json")
 
 _from_timestamp = datetime.fromtimestamp
 #: The last ``end`` moment_between() saw and its epoch second (holding the object keeps its
@@ -34,13 +39,30 @@ def derive_seed(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+def draw_name_pools() -> dict[str, Any]:
+    """The name pools as Faker draws them, with what drew them: what ``name_pools.json`` holds.
+    Regenerate the file (a deliberate change of every seeded name) with
+    ``python -m mentara_seed.rand > mentara_seed/name_pools.json``."""
+    from faker import VERSION, Faker
+
+    fake = Faker(_POOL_LOCALE)
+    fake.seed_instance(_POOL_SEED)
+    first = list(dict.fromkeys(fake.first_name() for _ in range(_POOL_SIZE * 2)))
+    last = list(dict.fromkeys(fake.last_name() for _ in range(_POOL_SIZE * 2)))
+    return {
+        "faker_version": VERSION,
+        "locale": _POOL_LOCALE,
+        "seed": _POOL_SEED,
+        "draws": _POOL_SIZE * 2,
+        "first_names": first,
+        "last_names": last,
+    }
+
+
 @functools.cache
 def _name_pools() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    fake = Faker("en_US")
-    fake.seed_instance(20251014)
-    first = tuple(dict.fromkeys(fake.first_name() for _ in range(_POOL_SIZE * 2)))
-    last = tuple(dict.fromkeys(fake.last_name() for _ in range(_POOL_SIZE * 2)))
-    return first, last
+    data = json.loads(NAME_POOLS_FILE.read_text(encoding="utf-8"))
+    return tuple(data["first_names"]), tuple(data["last_names"])
 
 
 class Rand(random.Random):
@@ -120,3 +142,7 @@ class Rand(random.Random):
     def moment_before(self, now: datetime, *, days: float, min_days: float = 0) -> datetime:
         """A time between ``days`` and ``min_days`` days before ``now``."""
         return self.moment_between(now - timedelta(days=days), now - timedelta(days=min_days))
+
+
+if __name__ == "__main__":
+    print(json.dumps(draw_name_pools(), indent=0, ensure_ascii=False))
