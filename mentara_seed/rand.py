@@ -10,6 +10,7 @@ them): start-up does not wait for Faker, and another Faker version does not chan
 
 from __future__ import annotations
 
+import _random
 import functools
 import hashlib
 import json
@@ -28,15 +29,20 @@ _POOL_SEED = 20251014
 NAME_POOLS_FILE = Path(__file__).with_name("name_pools.json")
 
 _from_timestamp = datetime.fromtimestamp
+_seed = _random.Random.seed
+_blake2b = hashlib.blake2b
 #: The last ``end`` moment_between() saw and its epoch second (holding the object keeps its
 #: identity from being reused).
 _last_end: tuple[Any, int] = (None, 0)
+#: The same for the last ``start``, with its zone: a seeder draws many times after one entity's
+#: own time (its messages after the conversation began, its posts after joining).
+_last_start: tuple[Any, int, Any] = (None, 0, None)
 
 
 def derive_seed(*parts: object) -> int:
     """A 64-bit integer from the parts; stable across processes and Python versions."""
-    text = "\x1f".join(str(part) for part in parts)
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+    text = "\x1f".join(map(str, parts))
+    return int.from_bytes(_blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 def draw_name_pools() -> dict[str, Any]:
@@ -69,7 +75,10 @@ class Rand(random.Random):
     """A ``random.Random`` with the helpers seeders need."""
 
     def __init__(self, *parts: object) -> None:
-        super().__init__(derive_seed(*parts))
+        # What random.Random.__init__ does for an int seed, without its type checks in Python:
+        # a run makes one generator per entity and purpose, tens of thousands.
+        _seed(self, derive_seed(*parts))
+        self.gauss_next = None
 
     # The draws below use random() instead of randrange(): several times cheaper per row, with a
     # bias below 2**-40 for the small ranges seeders use.
@@ -127,17 +136,22 @@ class Rand(random.Random):
         """A time in [start, end], to the second (databases differ below that)."""
         # Epoch seconds: integer arithmetic is far cheaper than datetime arithmetic per row.
         # Most calls end at the run's reference time: its bound is kept, keyed by identity.
-        global _last_end
+        global _last_end, _last_start
         last = _last_end  # one read: another thread may replace the pair meanwhile
         if end is last[0]:
             high = last[1]
         else:
             high = math.floor(end.timestamp())
             _last_end = (end, high)
-        low = math.ceil(start.timestamp())
+        first = _last_start
+        if start is first[0]:
+            low, zone = first[1], first[2]
+        else:
+            low, zone = math.ceil(start.timestamp()), start.tzinfo or UTC
+            _last_start = (start, low, zone)
         if high > low:
             low += int(self.random() * (high - low + 1))
-        return _from_timestamp(low, start.tzinfo or UTC)
+        return _from_timestamp(low, zone)
 
     def moment_before(self, now: datetime, *, days: float, min_days: float = 0) -> datetime:
         """A time between ``days`` and ``min_days`` days before ``now``."""
