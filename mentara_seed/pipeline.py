@@ -356,7 +356,6 @@ def _fill_and_verify(
             report.steps.extend(_with_shortfalls(this_pass, remaining, ctx.shortfalls))
             if sum(ctx.added.values()) == added_before:
                 break
-    _refresh_statistics(actx.using, ctx.added, light=False)
     report.remaining = remaining
     report.warnings = step_warnings(report.steps)
     report.reasons = dict(ctx.shortfalls)
@@ -379,17 +378,12 @@ def _rare_garbage_collection() -> Iterator[None]:
 
 #: Rows added to a table before its planner statistics are refreshed.
 ANALYZE_THRESHOLD = 500
-#: The statistics target of the ANALYZE after each step (PostgreSQL samples 300 rows per unit):
-#: enough for the audits' plans (how many rows, which joins), a tenth of the default's sample.
-STEP_STATISTICS_TARGET = 10
 
 
-def _refresh_statistics(using: str, added: dict[str, int], *, light: bool = True) -> None:
+def _refresh_statistics(using: str, added: dict[str, int]) -> None:
     """PostgreSQL plans the next audits from table statistics; after a bulk load they describe
     empty tables until autovacuum catches up, and a conditional audit can take seconds instead
-    of milliseconds. ANALYZE is what a bulk load is expected to run. After a step it samples
-    lightly (``light``); the run ends with one ANALYZE at the database's own target of every
-    table it loaded, so the statistics it leaves are the ones a plain ANALYZE would."""
+    of milliseconds. ANALYZE is what a bulk load is expected to run."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
@@ -398,22 +392,9 @@ def _refresh_statistics(using: str, added: dict[str, int], *, light: bool = True
         for label, count in sorted(added.items())
         if count >= ANALYZE_THRESHOLD
     ]
-    if not tables:
-        return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
-        if not light:
+    if tables:
+        with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(tables)}")
-            return
-        # For this statement only (a column's own target still wins): set locally, then put
-        # back, since inside a dry run's (or a test's) transaction LOCAL lasts past this step.
-        cursor.execute(
-            "SELECT current_setting('default_statistics_target'), "
-            "set_config('default_statistics_target', %s, true)",
-            [str(STEP_STATISTICS_TARGET)],
-        )
-        (previous, _set) = cursor.fetchone()
-        cursor.execute(f"ANALYZE {', '.join(tables)}")
-        cursor.execute("SELECT set_config('default_statistics_target', %s, true)", [previous])
 
 
 def _apply_step_retrying(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult | None:
