@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py                           # the issue's sizes (minutes)
     .venv/bin/python benchmarks/run.py --scale 5 --sqlite-scale 2  # a quick look
     .venv/bin/python benchmarks/run.py --skip-postgres --skip-sqlite  # MariaDB only
+    .venv/bin/python benchmarks/run.py --restore-only --skip-mariadb --skip-sqlite  # vs pg_restore
 
 It builds fresh databases, times ``seed_dynamic --mode heavy --scale K`` from an empty migrated
 database, then feeds exactly the rows that run wrote to the other methods:
@@ -12,6 +13,9 @@ database, then feeds exactly the rows that run wrote to the other methods:
   instances, which its bulk path needs to avoid a query per row);
 - model-bakery per-row ``make()``, on the rows of a heavy x1 run (it is too slow for more);
   only model-bakery's calls are timed, not the preparing of their arguments;
+- full restore: ``pg_dump -Fc`` of the seeded database, then ``pg_restore`` (one job) into a fresh
+  empty database, timed: it creates the tables, COPYs the rows and builds every index and
+  foreign key once, the load limit a seeder that also generates its rows can approach;
 and prints one table (method, rows, seconds, rows/s, ratio to COPY, peak RSS) and the targets.
 On MariaDB (``--mariadb-scale``, default 10) the baselines are a raw multi-row INSERT of the same
 rows (the driver's ``executemany``, all tables, one transaction) and model-bakery bulk, and the
@@ -156,7 +160,7 @@ def benchmark_postgres(args: argparse.Namespace, results: list[Result], notes: l
     pg = Postgres(args.postgres_url)
     names = [
         f"mentara_bench_{name}"
-        for name in ("seed", "copy", "bakery", "small", "rows", "bakery_source")
+        for name in ("seed", "copy", "bakery", "small", "rows", "bakery_source", "restore")
     ]
     try:
         seeded = pg.fresh(names[0])
@@ -170,6 +174,15 @@ def benchmark_postgres(args: argparse.Namespace, results: list[Result], notes: l
         )  # fmt: skip
         assert not json.loads(noop_out)["added"]
         results.append(Result("no-op re-run", "postgresql", 0, noop_seconds, noop_rss))
+
+        restore = full_restore(pg, seeded, names[6], build.rows)
+        results.append(restore)
+        if args.restore_only:
+            notes.append(
+                f"{'PASS' if build.rate >= 0.5 * restore.rate else 'MISS'} seed / full pg_restore "
+                f"rows per second >= 0.5 (issue 15, at x50): {build.rate / restore.rate:.2f}"
+            )
+            return
 
         copy = worker("copy", pg.fresh(names[1]), seeded)
         results.append(Result("raw psycopg COPY", "postgresql", copy["rows"], copy["seconds"],
@@ -201,6 +214,11 @@ def benchmark_postgres(args: argparse.Namespace, results: list[Result], notes: l
             return data["rows"] / data["seconds"]
 
         checks = [
+            (
+                "seed / full pg_restore rows per second >= 0.5 (issue 15, at x50)",
+                build.rate / restore.rate,
+                0.5,
+            ),
             ("seed / COPY rows per second >= 0.45", build.rate / rate(copy), 0.45),
             ("seed / bakery bulk rows per second >= 5", build.rate / rate(bulk), 5),
             ("seed / bakery per-row rows per second >= 30", build.rate / rate(per_row), 30),
@@ -222,6 +240,22 @@ def benchmark_postgres(args: argparse.Namespace, results: list[Result], notes: l
         if not args.keep:
             for name in names:
                 pg.drop(name)
+
+
+def full_restore(pg: Postgres, seeded: str, name: str, rows: int) -> Result:
+    """``pg_restore`` of a custom-format dump of the seeded database into a fresh, empty one:
+    schema, data, indexes and foreign keys, one job. Only the restore is timed; ``rows`` are the
+    build's (the dump also holds Django's own few tables, as the build's database does)."""
+    with tempfile.TemporaryDirectory() as folder:
+        dump = Path(folder) / "seeded.dump"
+        subprocess.run(["pg_dump", "-Fc", "-f", str(dump), "-d", seeded], check=True)
+        pg.drop(name)
+        pg.admin.execute(f'CREATE DATABASE "{name}"')
+        seconds, rss, _out = measured(
+            ["pg_restore", "--no-owner", "--exit-on-error", "-d", f"{pg.base}/{name}", str(dump)],
+            dict(os.environ),
+        )
+    return Result("full pg_restore (pg_dump -Fc, one job)", "postgresql", rows, seconds, rss)
 
 
 def benchmark_sqlite(args: argparse.Namespace, results: list[Result], notes: list[str]) -> None:
@@ -438,6 +472,10 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-mariadb", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--restore-only", action="store_true",
+        help="PostgreSQL: the build, the no-op re-run and the full restore only (no COPY, bakery)",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
     parser.add_argument(
         "--worker", choices=("copy", "insert", "bakery", "audit-queries"), help=argparse.SUPPRESS
@@ -460,13 +498,19 @@ def main() -> None:
         benchmark_sqlite(args, results, notes)
 
     copy_rate = next((r.rate for r in results if r.method == "raw psycopg COPY"), 0.0)
-    header = ("method", "db", "rows", "seconds", "rows/s", "vs COPY", "RSS MB")
-    line = "{:46} {:10} {:>9} {:>8} {:>9} {:>8} {:>7}"
+    restore_rate = next((r.rate for r in results if r.method.startswith("full pg_restore")), 0.0)
+    header = ("method", "db", "rows", "seconds", "rows/s", "vs COPY", "vs restore", "RSS MB")
+    line = "{:46} {:10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>7}"
     print(line.format(*header))
     for r in results:
         ratio = (
             f"{r.rate / copy_rate:.2f}"
             if copy_rate and r.rows and r.database == "postgresql"
+            else "-"
+        )
+        versus_restore = (
+            f"{r.rate / restore_rate:.2f}"
+            if restore_rate and r.rows and r.database == "postgresql"
             else "-"
         )
         print(
@@ -477,6 +521,7 @@ def main() -> None:
                 f"{r.seconds:.2f}",
                 f"{r.rate:.0f}",
                 ratio,
+                versus_restore,
                 f"{r.rss_mb:.0f}",
             )
         )

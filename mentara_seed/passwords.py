@@ -6,7 +6,12 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.contrib.auth.hashers import (
+    UNUSABLE_PASSWORD_PREFIX,
+    PBKDF2PasswordHasher,
+    get_hasher,
+    make_password,
+)
 
 from .conf import seed_settings
 
@@ -35,7 +40,22 @@ def seeded_password() -> str:
     return UNUSABLE_PASSWORD
 
 
+#: ``make_password(DEMO_PASSWORD, salt=SALT)`` under Django's default hasher, worked out once:
+#: hashing is slow on purpose (a third of a second, a tenth of a small run). Used only when the
+#: default hasher is exactly that one, with the iterations the hash was made with.
+PRECOMPUTED = {
+    (DEMO_PASSWORD, "pbkdf2_sha256", 1_000_000): (
+        "pbkdf2_sha256$1000000$mentaraseed$Fdd446B4NmUjaK05s0eUZIt+3j2An3u9ubwzscSKYvc="
+    ),
+}
+
+
 @functools.cache
 def _hashed(password: str, hashers: tuple[str, ...]) -> str:
     # Keyed by the hashers too: tests switch PASSWORD_HASHERS.
+    hasher = get_hasher("default")
+    if type(hasher) is PBKDF2PasswordHasher:
+        known = PRECOMPUTED.get((password, hasher.algorithm, hasher.iterations))
+        if known is not None:
+            return known
     return make_password(password, salt=SALT)

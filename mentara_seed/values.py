@@ -30,12 +30,13 @@ from django.db import models
 from django.db.models import OuterRef, Q
 from django.db.models.fields import NOT_PROVIDED
 from django.utils.text import slugify
-from faker import Faker
 
 from .exceptions import ConfigurationError
 from .rand import Rand
 
 if TYPE_CHECKING:
+    from faker import Faker
+
     from .fill import FillContext
 
 _POOL_SIZE = 400
@@ -104,6 +105,10 @@ def spec_value(spec: Spec, rng: Rand, ctx: Any, parent: Any) -> Any:
 
 @functools.cache
 def _faker() -> Faker:
+    # Imported when a pool is first drawn: a run whose rows need no Faker pool (the demo's) does
+    # not pay for importing it.
+    from faker import Faker
+
     fake = Faker("en_US")
     fake.seed_instance(_POOL_SEED)
     return fake
@@ -112,6 +117,8 @@ def _faker() -> Faker:
 @functools.cache
 def pool(provider: str) -> tuple[Any, ...]:
     """``_POOL_SIZE`` distinct values of a Faker provider, the same in every process."""
+    from faker import Faker
+
     fake = Faker("en_US")
     fake.seed_instance(_POOL_SEED)
     make = getattr(fake, provider)

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth.hashers import check_password, is_password_usable
+from django.contrib.auth.hashers import check_password, is_password_usable, make_password
 from django.db import connection
 
 import mentara_seed
@@ -132,6 +132,30 @@ def test_seeded_password_is_the_demo_one_in_development_and_deterministic(settin
     password = seeded_password()
     assert password == seeded_password()  # no random salt: runs stay deterministic
     assert check_password("mentara-demo", password)
+
+
+def test_seeded_password_under_djangos_default_hasher_is_precomputed_and_exact(
+    settings, monkeypatch
+):
+    """The stored hash is what hashing would give (so it cannot go stale with the salt or the
+    iterations), and under the default hasher the run does not hash at all."""
+    from mentara_seed import passwords
+
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    hashed = make_password("mentara-demo", salt=passwords.SALT)
+    assert hashed in passwords.PRECOMPUTED.values()  # Django's current iterations
+
+    def no_hashing(*args: object, **kwargs: object) -> str:
+        raise AssertionError("hashed at run time")
+
+    monkeypatch.setattr(passwords, "make_password", no_hashing)
+    passwords._hashed.cache_clear()
+    try:
+        assert seeded_password() == hashed
+        assert check_password("mentara-demo", seeded_password())
+    finally:
+        passwords._hashed.cache_clear()
 
 
 def test_seeded_password_is_unusable_where_debug_is_off(settings):

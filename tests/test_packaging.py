@@ -125,6 +125,7 @@ def test_the_wheel_ships_the_license_and_honest_extras(wheel: Path):
         "mentara_seed"
     }
     assert "mentara_seed/py.typed" in names
+    assert "mentara_seed/name_pools.json" in names  # the names seeders draw from
     assert sorted(metadata.get_all("Provides-Extra")) == ["mysql", "postgres", "pytest"]
     requires = metadata.get_all("Requires-Dist")
     assert any(r.startswith("pytest-django") and 'extra == "pytest"' in r for r in requires)

@@ -31,3 +31,20 @@ def test_moment_between_keeps_to_its_bounds_whatever_end_came_before():
         moment = rng.moment_between(start, end)
         assert start <= moment <= end
         assert moment.microsecond == 0 and moment.tzinfo is UTC
+
+
+def test_the_shipped_name_pools_are_faker_names_and_say_which_faker_drew_them() -> None:
+    """Start-up reads the pools instead of drawing them from Faker (see ``name_pools.json``)."""
+    import json
+
+    from faker.providers.person.en_US import Provider
+
+    from mentara_seed import rand
+
+    data = json.loads(rand.NAME_POOLS_FILE.read_text(encoding="utf-8"))
+    assert data["faker_version"] and data["locale"] == "en_US"
+    first, last = rand._name_pools()
+    assert (list(first), list(last)) == (data["first_names"], data["last_names"])
+    assert len(set(first)) == len(first) > 300 and len(set(last)) == len(last) > 300
+    assert set(first) <= set(Provider.first_names) and set(last) <= set(Provider.last_names)
+    assert Rand(1, "people").first_name() in first
