@@ -15,7 +15,9 @@ transaction of the step's own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -373,3 +375,223 @@ def test_a_small_write_after_a_bulk_load_in_the_same_step_is_still_checked(monke
     # Checks are back on for whatever the connection does next.
     with pytest.raises(IntegrityError), transaction.atomic():
         Heart.objects.create(user=user, post_id=post.pk + 1000, created_at=NOW)
+
+
+# PostgreSQL's default path: no table lock beyond the rows', triggers skipped only where nothing
+# but the foreign keys' checks would be ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def other_session() -> Iterator[Any]:
+    """A second connection to the test database, as another application would hold one."""
+    from tests.test_hardening import admin_connection
+
+    with admin_connection(connection.settings_dict["NAME"]) as other:
+        other.execute("SET lock_timeout = '200ms'")
+        yield other
+
+
+def locks_held(other: Any) -> set[str]:
+    (pid,) = connection.cursor().execute("SELECT pg_backend_pid()").fetchone()
+    rows = other.execute(
+        "SELECT mode FROM pg_locks WHERE pid = %s AND locktype = 'relation'", [pid]
+    ).fetchall()
+    return {mode for (mode,) in rows}
+
+
+def load_comments(writer: Any, user: User, post: Post, count: int = 5) -> None:
+    writer.write(Comment, comment_rows(user, post, count), returning=False)
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_bulk_load_holds_no_lock_that_readers_or_writers_wait_for(monkeypatch):
+    """Until the step commits, after its checks: only the locks any INSERT takes (ROW
+    EXCLUSIVE, and ROW SHARE on the parents it locked): another session reads, inserts, and
+    updates a referenced row's other columns at once."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with other_session() as other, transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            load_comments(writer, user, post)
+            writer.finish()
+        assert bulk_loads_begun(queries)
+        assert locks_held(other) <= {"AccessShareLock", "RowShareLock", "RowExclusiveLock"}
+        assert other.execute("SELECT count(*) FROM mentara_comment").fetchone() == (0,)
+        other.execute("UPDATE mentara_post SET title = 'other' WHERE id = %s", [post.pk])
+        other.execute(
+            "INSERT INTO mentara_comment (post_id, author_id, body, created_at)"
+            " VALUES (%s, %s, 'theirs', now())",
+            [post.pk, user.pk],
+        )
+    assert Comment.objects.count() == 6
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_referenced_row_cannot_be_deleted_before_the_load_commits(monkeypatch):
+    """The per-row checks lock each referenced row FOR KEY SHARE; the load's check locks them
+    too, so a concurrent DELETE waits for the step (here: gives up) instead of leaving the
+    loaded rows dangling."""
+    from psycopg.errors import LockNotAvailable
+
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with other_session() as other, transaction.atomic():
+        load_comments(writer, user, post)
+        writer.finish()
+        with pytest.raises(LockNotAvailable):
+            other.execute("DELETE FROM mentara_post WHERE id = %s", [post.pk])
+    assert Comment.objects.filter(post=post).count() == 5
+
+
+def dangling_comment(user: User, post: Post) -> dict[str, Any]:
+    return {"post_id": post.pk + 1000, "author_id": user.pk, "body": "lost", "created_at": NOW}
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_an_orm_write_during_a_load_is_checked_per_row(monkeypatch):
+    """The triggers are off only while our COPY streams: a seeder's own INSERT between two
+    batches runs with them on (nothing checks that table at the end of the step)."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+    ):
+        load_comments(writer, user, post)
+        writer.close()  # as FillContext.writing does before any other statement
+        Heart.objects.create(user=user, post_id=post.pk + 1000, created_at=NOW)
+        load_comments(writer, user, post)
+        writer.finish()
+    assert len(bulk_loads_begun(queries)) == 2
+    assert not Comment.objects.exists() and not Heart.objects.exists()
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_rows_written_in_a_savepoint_are_checked_too(monkeypatch):
+    """Inside a savepoint the rows keep their per-row checks (the end-of-step check looks for the
+    transaction's own id); a savepoint rolled back changes the count of the step's rows, and the
+    whole table is checked instead: a dangling row is caught either way."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        load_comments(writer, user, post)
+        with transaction.atomic():
+            writer.write(Comment, [dangling_comment(user, post)], returning=False)
+            writer.close()
+        writer.finish()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(IntegrityError, match=r"mentara_comment\.post_id"),
+        transaction.atomic(),
+    ):
+        rows = [*comment_rows(user, post, 4), dangling_comment(user, post)]
+        writer.write(Comment, rows, returning=False)
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            load_comments(writer, user, post)
+            writer.close()
+            raise RuntimeError("rolled back to the savepoint")
+        writer.finish()
+    # The second check read the whole table: no xmin condition in its anti-joins.
+    anti_joins = schema_statements(queries, "AND NOT EXISTS")
+    assert anti_joins and not any("xmin" in sql for sql in anti_joins)
+    assert not Comment.objects.exclude(pk=None).filter(body__in=["c0", "lost"]).exists()
+
+
+TRIGGERS = {
+    "a trigger of its own": (
+        "CREATE FUNCTION i11_shout() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN NEW.body := upper(NEW.body); RETURN NEW; END $$;"
+        " CREATE TRIGGER i11_shout BEFORE INSERT ON mentara_comment"
+        " FOR EACH ROW EXECUTE FUNCTION i11_shout()",
+        "DROP TRIGGER i11_shout ON mentara_comment; DROP FUNCTION i11_shout()",
+    ),
+    "a deferrable unique constraint": (
+        "ALTER TABLE mentara_comment ADD CONSTRAINT i11_unique_body UNIQUE (body)"
+        " DEFERRABLE INITIALLY DEFERRED",
+        "ALTER TABLE mentara_comment DROP CONSTRAINT i11_unique_body",
+    ),
+    "a rule": (
+        "CREATE RULE i11_rule AS ON INSERT TO mentara_comment WHERE NEW.body = 'never'"
+        " DO INSTEAD NOTHING",
+        "DROP RULE i11_rule ON mentara_comment",
+    ),
+}
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.parametrize("kind", list(TRIGGERS))
+def test_postgres_a_table_with_other_triggers_or_rules_keeps_them(monkeypatch, kind):
+    """session_replication_role = replica would skip them too: such a table loads row by row,
+    and they do what they do (the user's trigger upper-cases, the deferrable constraint still
+    refuses a duplicate)."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    create, drop = TRIGGERS[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(create)
+    try:
+        writer = writer_for("default", 100)
+        rows = comment_rows(user, post, 5)
+        if kind == "a deferrable unique constraint":
+            rows.append(rows[0])
+        with (
+            CaptureQueriesContext(connection) as queries,
+            contextlib.suppress(IntegrityError),
+            transaction.atomic(),
+        ):
+            writer.write(Comment, rows, returning=False)
+            writer.finish()
+        assert bulk_loads_begun(queries) == []
+        bodies = sorted(Comment.objects.values_list("body", flat=True))
+        expected = {
+            "a trigger of its own": ["C0", "C1", "C2", "C3", "C4"],
+            "a deferrable unique constraint": [],
+            "a rule": ["c0", "c1", "c2", "c3", "c4"],
+        }
+        assert bodies == expected[kind]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(drop)
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.parametrize("granted", [False, True])
+def test_postgres_a_role_that_may_not_skip_triggers_loads_row_by_row(monkeypatch, granted):
+    """Only a superuser, or a role granted SET on session_replication_role, may skip the
+    triggers; any other role loads with per-row checks, and a dangling row still fails."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    role = f"{connection.settings_dict['NAME']}_plain"[:63]
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
+        cursor.execute(f'CREATE ROLE "{role}"')
+        cursor.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
+        cursor.execute(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        if granted:
+            cursor.execute(f'GRANT SET ON PARAMETER session_replication_role TO "{role}"')
+        cursor.execute(f'SET SESSION AUTHORIZATION "{role}"')
+    try:
+        writer = writer_for("default", 100)
+        with (
+            CaptureQueriesContext(connection) as queries,
+            pytest.raises(IntegrityError),
+            transaction.atomic(),
+        ):
+            rows = [*comment_rows(user, post, 4), dangling_comment(user, post)]
+            writer.write(Comment, rows, returning=False)
+            writer.finish()
+        assert bool(bulk_loads_begun(queries)) is granted
+        with transaction.atomic():
+            load_comments(writer, user, post)
+            writer.finish()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET SESSION AUTHORIZATION")
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{role}"')
+    assert Comment.objects.count() == 5
