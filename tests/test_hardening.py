@@ -67,6 +67,7 @@ BAD_TYPES = [
     ("ALLOW_PRODUCTION", 0, "E010"),
     ("ON_MIGRATE", "false", "E010"),
     ("BULK_LOADS", "false", "E010"),
+    ("EXCLUSIVE_BULK_LOADS", "true", "E010"),
     ("FAST_PATH", None, "E010"),
     ("LOCK_TIMEOUT_MS", 1.5, "E011"),
     ("MAX_ROWS", True, "E011"),
