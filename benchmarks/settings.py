@@ -16,4 +16,5 @@ DATABASES = {
 MENTARA_SEED = {
     "ON_MIGRATE": False,
     "BULK_LOADS": os.environ.get("MENTARA_SEED_BULK_LOADS", "1") != "0",
+    "EXCLUSIVE_BULK_LOADS": os.environ.get("MENTARA_SEED_EXCLUSIVE_BULK_LOADS", "0") == "1",
 }

@@ -1,11 +1,19 @@
-"""Bulk loads: a large first write into a table, in a step's own transaction, drops the table's
-secondary indexes (and on PostgreSQL its foreign keys) and rebuilds them, with their exact
-definitions, before the step commits, as PostgreSQL's "Populating a Database" advises.
+"""Bulk loads: a large first write into a table, in a step's own transaction, skips the per-row
+upkeep a database can do once for the whole load before the step commits.
 
-Building an index sorts once instead of inserting into every btree per row, and adding a foreign
-key checks every row in one join instead of one trigger-fired lookup per row: together about
-half of a heavy build's database time. Everything happens inside the step's transaction, so a
-failing step (or a row that breaks a foreign key) rolls the schema back with the rows.
+- PostgreSQL (``PostgresBulkLoads``, the default): the foreign keys' per-row triggers are skipped
+  while our COPY streams the table, and its rows are checked with one anti-join per key before
+  the commit. Indexes stay: dropping one takes ACCESS EXCLUSIVE, which would make every reader
+  of the table wait for the step.
+- PostgreSQL with ``EXCLUSIVE_BULK_LOADS`` (``PostgresRebuildingBulkLoads``), and SQLite: the
+  table's secondary indexes (and on PostgreSQL its foreign keys) are dropped and rebuilt, with
+  their exact definitions, before the step commits, as PostgreSQL's "Populating a Database"
+  advises: one sort per index instead of a btree insert per row.
+- MariaDB and MySQL (``mysql.MysqlBulkLoads``): per-row foreign-key checks off for the step, one
+  anti-join per key before it commits.
+
+Everything happens inside the step's transaction, so a failing step (or a row that breaks a
+foreign key) rolls back whatever the load changed with its rows.
 """
 
 from __future__ import annotations
@@ -13,11 +21,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +107,9 @@ class BulkLoads:
         """While the drops wait for their locks (nothing by default)."""
         yield
 
+    def before_stream(self, table: str) -> None:
+        """The writer is about to stream rows into ``table`` (nothing to do by default)."""
+
     def _begin(self, table: str, rows: int) -> bool:
         """Drop what a bulk load of ``table`` rebuilds, when that pays and is safe; return
         whether the table is left without per-row checks."""
@@ -136,7 +147,12 @@ class BulkLoads:
         return True
 
 
-class PostgresBulkLoads(BulkLoads):
+class PostgresRebuildingBulkLoads(BulkLoads):
+    """``EXCLUSIVE_BULK_LOADS``: the table's secondary indexes and foreign keys dropped and
+    rebuilt. Faster than keeping the indexes, but DROP INDEX and DROP CONSTRAINT hold ACCESS
+    EXCLUSIVE locks on the table (and the tables it references) until the step commits: every
+    other session's reads of them wait that long. For a database nobody else uses meanwhile."""
+
     @contextlib.contextmanager
     def _lock_timeout(self, cursor: Any) -> Iterator[None]:
         """The drops take ACCESS EXCLUSIVE locks; waiting for one (behind a session idle in a
@@ -198,6 +214,189 @@ class PostgresBulkLoads(BulkLoads):
         return self._drop(load, drops)
 
 
+class PostgresBulkLoads(BulkLoads):
+    """Bulk loads that take no lock a reader waits for: indexes stay in place (dropping one, or a
+    foreign key, takes ACCESS EXCLUSIVE, which queues every later reader of the table behind the
+    step), and only the foreign keys' per-row triggers are skipped.
+
+    While our own COPY streams a table of the load, the transaction runs with
+    ``session_replication_role = replica``, which fires no ordinary trigger: only where the role
+    may set it (a superuser, or ``GRANT SET ON PARAMETER``) and where the table has no trigger
+    or rule but its own foreign-key checks, so nothing else is skipped. Any other statement
+    first puts the role back (a seeder's ORM write is checked per row as usual). Before the step
+    commits, every row the load wrote is checked with one anti-join per foreign key, after its
+    referenced rows are locked ``FOR KEY SHARE`` once each, as the per-row checks lock them: a
+    concurrent DELETE cannot remove a parent of a row that is about to commit.
+
+    Nothing here takes a table lock beyond the rows' own (``ROW EXCLUSIVE``, and ``ROW SHARE``
+    on the referenced tables), so no SELECT, and no INSERT or UPDATE, ever queues behind it.
+    """
+
+    def __init__(self, using: str, before_statement: Callable[[], None] = lambda: None) -> None:
+        super().__init__(using, before_statement)
+        #: Tables of this step's loads -> their foreign keys, as (name, column, referenced table
+        #: as SQL, referenced column, "ONLY " or "").
+        self._unchecked: dict[str, list[tuple[str, str, str, str, str]]] = {}
+        #: Rows the writer sent to each table in this step, whatever the role.
+        self._rows: dict[str, int] = {}
+        #: Whether the transaction runs as replica now (our COPY of an unchecked table).
+        self._replica = False
+        self._may_set_role: bool | None = None
+        self._setting_role = False
+
+    def before_first_write(self, table: str, rows: int) -> None:
+        self._rows[table] = self._rows.get(table, 0) + rows
+        super().before_first_write(table, rows)
+
+    def before_stream(self, table: str) -> None:
+        """Our COPY into ``table`` is about to start: per-row foreign-key triggers off for it
+        when it is one of the step's loads, on otherwise."""
+        connection = connections[self.using]
+        # Rows written inside a savepoint would carry the savepoint's transaction id, which the
+        # check at the end of the step does not look for: those keep per-row checks.
+        self._set_replica(table in self._unchecked and len(connection.atomic_blocks) == 1)
+
+    def _begin(self, table: str, rows: int) -> bool:
+        if not self._role_settable():
+            return False
+        quote = connections[self.using].ops.quote_name
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(_POSTGRES_TRIGGER_SKIP_SQL, [quote(table)])
+            existing, only_own_checks, keys = cursor.fetchone()
+        keys = json.loads(keys) if isinstance(keys, str) else keys
+        if existing > rows * self.max_ratio or not only_own_checks or not keys:
+            return False
+        if not all(single and validated for *_key, single, validated in keys):
+            return False
+        if not self._unchecked:
+            connections[self.using].execute_wrappers.insert(0, self._checked_statement)
+        self._unchecked[table] = [tuple(key[:5]) for key in keys]
+        return True
+
+    def _role_settable(self) -> bool:
+        if self._may_set_role is None:
+            with connections[self.using].cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_setting('is_superuser') = 'on'"
+                    " OR (current_setting('server_version_num')::int >= 150000"
+                    " AND has_parameter_privilege('session_replication_role', 'SET'))"
+                )
+                self._may_set_role = bool(cursor.fetchone()[0])
+        return self._may_set_role
+
+    def _set_replica(self, replica: bool) -> None:
+        if replica == self._replica:
+            return
+        self.before_statement()
+        self._replica = replica
+        self._setting_role = True  # past _checked_statement
+        try:
+            with connections[self.using].cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('session_replication_role', %s, true)",
+                    ["replica" if replica else "origin"],
+                )
+        finally:
+            self._setting_role = False
+
+    def _checked_statement(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        """Every statement but our COPY runs with the triggers on."""
+        if not self._setting_role:
+            self._set_replica(False)
+        return execute(sql, params, many, context)
+
+    def finish(self) -> None:
+        """Check every row the loads wrote: lock its referenced rows, then look for one that
+        references nothing (the step then fails, as the per-row check would have at commit)."""
+        unchecked = self._unchecked
+        if not unchecked:
+            self.reset()
+            return
+        try:
+            self._set_replica(False)
+            quote = connections[self.using].ops.quote_name
+            with connections[self.using].cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()::text")
+                xid = str(int(cursor.fetchone()[0]) % 2**32)
+                for table, keys in sorted(unchecked.items()):
+                    # The load's rows are the table's rows this transaction wrote (their xmin is
+                    # its id) when their number is the number the writer sent; anything else
+                    # (a savepoint rolled back, rows written by other means) checks them all.
+                    cursor.execute(
+                        f"SELECT count(*) FROM ONLY {quote(table)} WHERE xmin = %s::xid", [xid]
+                    )
+                    ours = cursor.fetchone()[0] == self._rows.get(table)
+                    where, params = ("c.xmin = %s::xid", [xid]) if ours else ("", [])
+                    for name, column, parent, parent_column, only in keys:
+                        restrict = f" WHERE {where}" if where else ""
+                        cursor.execute(
+                            f"SELECT count(*) FROM (SELECT 1 FROM {only}{parent} p"
+                            f" WHERE p.{quote(parent_column)} IN (SELECT c.{quote(column)}"
+                            f" FROM ONLY {quote(table)} c{restrict}) FOR KEY SHARE OF p) locked",
+                            params,
+                        )
+                        check_references(
+                            cursor,
+                            quote,
+                            name=name,
+                            table=table,
+                            column=column,
+                            parent=parent,
+                            parent_column=parent_column,
+                            child_from=f"ONLY {quote(table)}",
+                            parent_from=f"{only}{parent}",
+                            where=where,
+                            params=params,
+                        )
+        finally:
+            self.reset()
+
+    def reset(self) -> None:
+        """Forget the step. The role was set for the transaction only (``SET LOCAL``): a
+        rollback puts it back, and ``finish`` did before the commit."""
+        if self._unchecked:
+            with contextlib.suppress(ValueError):
+                connections[self.using].execute_wrappers.remove(self._checked_statement)
+        self._unchecked = {}
+        self._rows = {}
+        self._replica = False
+        super().reset()
+
+
+def check_references(
+    cursor: Any,
+    quote: Callable[[str], str],
+    *,
+    name: str,
+    table: str,
+    column: str,
+    parent: str,
+    parent_column: str,
+    child_from: str,
+    parent_from: str,
+    where: str = "",
+    params: Sequence[Any] = (),
+) -> None:
+    """One anti-join: raise IntegrityError, as the per-row check would have, naming a row of
+    ``table`` (those ``where`` selects, as ``c``) whose ``column`` references no row of
+    ``parent``."""
+    restrict = f" AND {where}" if where else ""
+    cursor.execute(
+        f"SELECT c.{quote(column)} FROM {child_from} c"
+        f" WHERE c.{quote(column)} IS NOT NULL{restrict} AND NOT EXISTS"
+        f" (SELECT 1 FROM {parent_from} p"
+        f" WHERE p.{quote(parent_column)} = c.{quote(column)}) LIMIT 1",
+        list(params),
+    )
+    dangling = cursor.fetchone()
+    if dangling is not None:
+        raise IntegrityError(
+            f"foreign key {name}: {table}.{column} = {dangling[0]!r} references no row of {parent}"
+        )
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -227,7 +426,14 @@ class SqliteBulkLoads(BulkLoads):
 def bulk_loads_for(
     using: str, before_statement: Callable[[], None], *, enabled: bool = True
 ) -> BulkLoads:
-    kinds = {"postgresql": PostgresBulkLoads, "sqlite": SqliteBulkLoads}
+    from .conf import seed_settings
+
+    postgres = (
+        PostgresRebuildingBulkLoads
+        if seed_settings.boolean("EXCLUSIVE_BULK_LOADS")
+        else PostgresBulkLoads
+    )
+    kinds = {"postgresql": postgres, "sqlite": SqliteBulkLoads}
     kind = kinds.get(connections[using].vendor, BulkLoads) if enabled else BulkLoads
     return kind(using, before_statement)
 
@@ -277,6 +483,44 @@ SELECT
             obj_description(c.oid, 'pg_constraint')
         ) ORDER BY c.conname), '[]')
         FROM pg_constraint c
+        WHERE c.conrelid = t.oid AND c.contype = 'f'
+    )
+FROM pg_class t
+WHERE t.oid = %s::regclass
+"""
+
+
+# Whether a table's rows may skip their per-row triggers with session_replication_role = replica
+# and lose nothing but foreign-key checks: its estimated rows; whether it is a plain table with no
+# rule, no trigger of a user's, and no internal trigger firing on INSERT other than its own
+# enabled foreign-key checks (a deferrable unique constraint's recheck, say); and its foreign keys,
+# as (name, column, referenced table as SQL, referenced column, how to read it, single-column,
+# validated).
+_POSTGRES_TRIGGER_SKIP_SQL = """
+SELECT
+    greatest(t.reltuples, 0),
+    t.relkind = 'r'
+    AND NOT EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = t.oid)
+    AND NOT EXISTS (
+        SELECT 1 FROM pg_trigger g
+        LEFT JOIN pg_constraint gc ON gc.oid = g.tgconstraint
+        WHERE g.tgrelid = t.oid
+          AND (NOT g.tgisinternal OR (
+              g.tgtype & 4 <> 0
+              AND (gc.contype IS DISTINCT FROM 'f' OR gc.conrelid <> t.oid OR g.tgenabled <> 'O')
+          ))
+    ),
+    (
+        SELECT coalesce(json_agg(json_build_array(
+            c.conname, a.attname, c.confrelid::regclass::text, pa.attname,
+            -- As the per-row check reads it: a partitioned table with its partitions.
+            CASE WHEN pt.relkind = 'p' THEN '' ELSE 'ONLY ' END,
+            cardinality(c.conkey) = 1, c.convalidated
+        ) ORDER BY c.conname), '[]')
+        FROM pg_constraint c
+        JOIN pg_class pt ON pt.oid = c.confrelid
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
         WHERE c.conrelid = t.oid AND c.contype = 'f'
     )
 FROM pg_class t

@@ -20,10 +20,13 @@ BOOLEAN_KEYS: dict[str, bool] = {
     "ALLOW_PRODUCTION": False,
     "FAST_PATH": True,
     "BULK_LOADS": True,
+    #: PostgreSQL: bulk loads drop and rebuild indexes and foreign keys, under ACCESS EXCLUSIVE
+    #: locks that make every other session's reads of the table wait for the step.
+    "EXCLUSIVE_BULK_LOADS": False,
 }
 #: Whole-number settings (bools are not numbers here) and their defaults.
 NUMBER_KEYS: dict[str, int] = {
-    #: How long a bulk load waits for a table lock before loading row by row instead.
+    #: How long an exclusive bulk load waits for a table lock before loading row by row instead.
     "LOCK_TIMEOUT_MS": 1000,
     #: How long a statement on SQLite waits for another process's write lock.
     "BUSY_TIMEOUT_MS": 5000,

@@ -22,9 +22,9 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, connections, models
+from django.db import connections, models
 
-from .bulk_loads import BulkLoads
+from .bulk_loads import BulkLoads, check_references
 from .columns import NATIVE_FIELDS, column_plan, column_values
 from .exceptions import DatabaseNotReady
 from .writers import BulkCreateWriter
@@ -248,21 +248,21 @@ class MysqlBulkLoads(BulkLoads):
             with connections[self.using].cursor() as cursor:
                 for table, mark in sorted(watermarks.items()):
                     key = _integer_primary_key(cursor, table)
-                    above = f" AND c.{quote(key)} > %s" if key and mark is not None else ""
+                    above = f"c.{quote(key)} > %s" if key and mark is not None else ""
                     for name, column, parent, parent_column in _foreign_keys(cursor, table):
-                        cursor.execute(
-                            f"SELECT c.{quote(column)} FROM {quote(table)} c"
-                            f" WHERE c.{quote(column)} IS NOT NULL{above} AND NOT EXISTS"
-                            f" (SELECT 1 FROM {quote(parent)} p"
-                            f" WHERE p.{quote(parent_column)} = c.{quote(column)}) LIMIT 1",
-                            [mark] if above else [],
+                        check_references(
+                            cursor,
+                            quote,
+                            name=name,
+                            table=table,
+                            column=column,
+                            parent=parent,
+                            parent_column=parent_column,
+                            child_from=quote(table),
+                            parent_from=quote(parent),
+                            where=above,
+                            params=[mark] if above else [],
                         )
-                        dangling = cursor.fetchone()
-                        if dangling is not None:
-                            raise IntegrityError(
-                                f"foreign key {name}: {table}.{column} = {dangling[0]!r} "
-                                f"references no row of {parent}"
-                            )
         finally:
             self.reset()
 

@@ -217,6 +217,7 @@ class PostgresCopyWriter(BulkCreateWriter):
         if self._stream is not None and self._stream[0] == key:
             return self._stream[2]
         self.close()
+        self.bulk_loads.before_stream(table)
         connection = connections[self.using]
         quote = connection.ops.quote_name
         columns = ", ".join(quote(name) for name in names)

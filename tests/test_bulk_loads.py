@@ -1,17 +1,23 @@
-"""Bulk loads on PostgreSQL: a large load drops its table's secondary indexes and foreign keys and
-rebuilds them before the step commits (on SQLite its indexes only; on MariaDB/MySQL, where DDL
-would commit the step, nothing is dropped: per-row foreign-key checks are off for the step and
-one anti-join per foreign key validates its rows before it commits). Whatever happens, the schema
-ends exactly as it was, every row is still checked, and the rows are the ones the portable path
-writes.
+"""Bulk loads: whatever the backend does with a large load, the schema ends exactly as it was,
+every row is still checked, and the rows are the ones the portable path writes.
+
+- PostgreSQL (the default): no DDL; the foreign keys' per-row triggers are skipped while the
+  load's COPY streams (``session_replication_role = replica``) and one anti-join per key checks
+  its rows before the step commits. With ``EXCLUSIVE_BULK_LOADS``: secondary indexes and foreign
+  keys dropped and rebuilt.
+- SQLite: secondary indexes dropped and rebuilt.
+- MariaDB/MySQL, where DDL would commit the step: per-row foreign-key checks off for the step, one
+  anti-join per foreign key before it commits.
 
 These tests run outside a test transaction (``transaction=True``): a bulk load only happens in a
-transaction of the step's own. On SQLite they check the same outcomes through executemany.
+transaction of the step's own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -68,11 +74,26 @@ def schema_statements(queries: CaptureQueriesContext, verb: str) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if verb in q["sql"]]
 
 
-def bulk_loads_begun(queries: CaptureQueriesContext) -> list[str]:
-    """The statements that start bulk loads: indexes dropped, or on MySQL (where a step runs
-    no DDL) per-row foreign-key checks turned off."""
-    marker = "foreign_key_checks = 0" if connection.vendor == "mysql" else "DROP INDEX"
+#: What starts a bulk load's rows, per vendor: PostgreSQL skips the per-row triggers, MySQL turns
+#: its per-row checks off, SQLite drops indexes.
+BEGUN = {
+    "postgresql": "'session_replication_role', 'replica'",
+    "mysql": "foreign_key_checks = 0",
+    "sqlite": "DROP INDEX",
+}
+
+
+def bulk_loads_begun(queries: CaptureQueriesContext, *, exclusive: bool = False) -> list[str]:
+    """The statements that start bulk loads (with ``exclusive``, on PostgreSQL: indexes
+    dropped)."""
+    marker = "DROP INDEX" if exclusive else BEGUN[connection.vendor]
     return schema_statements(queries, marker)
+
+
+#: On PostgreSQL the exclusive path (indexes and foreign keys dropped and rebuilt) too.
+PATHS = [pytest.param(False, id="default")] + (
+    [pytest.param(True, id="exclusive")] if connection.vendor == "postgresql" else []
+)
 
 
 def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(
@@ -96,15 +117,41 @@ def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(
         assert len(schema_statements(queries, "foreign_key_checks = 1")) == len(off)
         assert len(schema_statements(queries, "AND NOT EXISTS")) >= len(off)
         return
-    # The bulk path really ran: every loaded table got its indexes (and on PostgreSQL its
-    # foreign keys) back, once per step that loaded it.
+    if connection.vendor == "postgresql":
+        # No DDL: the loads skipped the per-row triggers, then locked each referenced row once
+        # and looked for a row that references nothing, per foreign key.
+        assert rebuilt == added_back == schema_statements(queries, "DROP ") == []
+        assert schema_statements(queries, "ALTER TABLE") == []
+        begun = bulk_loads_begun(queries)
+        assert len(begun) >= 10
+        assert len(schema_statements(queries, "'session_replication_role', 'origin'")) >= len(begun)
+        assert len(schema_statements(queries, "FOR KEY SHARE")) >= 10
+        assert len(schema_statements(queries, "AND NOT EXISTS")) >= 10
+        return
+    # The bulk path really ran: every loaded table got its indexes back, once per step that
+    # loaded it.
     assert len(rebuilt) >= 20
     assert len(schema_statements(queries, "DROP INDEX")) == len(rebuilt)
-    if connection.vendor == "postgresql":
-        assert len(added_back) >= 10
-        assert len(schema_statements(queries, "DROP CONSTRAINT")) == len(added_back)
-    else:
-        assert added_back == []  # SQLite keeps its foreign keys
+    assert added_back == []  # SQLite keeps its foreign keys
+
+
+@pytest.mark.backend("postgresql")
+def test_an_exclusive_bulk_load_rebuilds_every_index_and_foreign_key_as_it_was(
+    settings, bulk_loads_from_one_row
+):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, "EXCLUSIVE_BULK_LOADS": True}
+    before = schema()
+    with CaptureQueriesContext(connection) as queries:
+        report = mentara_seed.seed(mode="medium", now=NOW)
+    assert report.satisfied
+    assert schema() == before
+    # Every loaded table got its indexes and foreign keys back, once per step that loaded it.
+    rebuilt = schema_statements(queries, "CREATE INDEX")
+    added_back = schema_statements(queries, "ADD CONSTRAINT")
+    assert len(rebuilt) >= 20 and len(added_back) >= 10
+    assert len(schema_statements(queries, "DROP INDEX")) == len(rebuilt)
+    assert len(schema_statements(queries, "DROP CONSTRAINT")) == len(added_back)
+    assert bulk_loads_begun(queries) == []  # no trigger skipped
 
 
 def test_bulk_checked_rows_are_the_rows_the_portable_path_writes(settings, bulk_loads_from_one_row):
@@ -132,24 +179,35 @@ class FailingBookSeeder(AuthorSeeder):
         raise RuntimeError("a seeder bug")
 
 
+@pytest.mark.parametrize("exclusive", PATHS)
 def test_a_row_that_breaks_a_foreign_key_fails_its_step_and_leaves_nothing(
-    settings, bulk_loads_from_one_row
+    settings, bulk_loads_from_one_row, exclusive
 ):
-    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, "EXCLUSIVE_BULK_LOADS": exclusive}
     registry = SeedRegistry()
     registry.register(Author, DanglingBookSeeder)
     before = schema()
     # A database error during a step is a RunFailed naming the step, the original chained.
-    with pytest.raises(RunFailed, match=r"step testapp\.Author\.books failed") as excinfo:
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(RunFailed, match=r"step testapp\.Author\.books failed") as excinfo,
+    ):
         mentara_seed.seed(mode="light", now=NOW, registry=registry)
     assert isinstance(excinfo.value.__cause__, IntegrityError)
+    # The books were a bulk load: the anti-join (or the rebuilt constraint) caught the row.
+    assert bulk_loads_begun(queries, exclusive=exclusive)
+    if connection.vendor != "sqlite" and not exclusive:
+        assert "testapp_book.author_id = " in str(excinfo.value.__cause__)
     assert Author.objects.count() == 2  # the population step landed whole
     assert not Book.objects.exists()  # the failing step, good rows included, left nothing
     assert schema() == before
 
 
-def test_a_failing_step_rolls_its_constraints_back_with_its_rows(settings, bulk_loads_from_one_row):
-    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True}
+@pytest.mark.parametrize("exclusive", PATHS)
+def test_a_failing_step_rolls_its_constraints_back_with_its_rows(
+    settings, bulk_loads_from_one_row, exclusive
+):
+    settings.MENTARA_SEED = {"ALLOW_PRODUCTION": True, "EXCLUSIVE_BULK_LOADS": exclusive}
     registry = SeedRegistry()
     registry.register(Author, FailingBookSeeder)
     before = schema()
@@ -188,10 +246,13 @@ def comment_rows(user: User, post: Post, count: int) -> list[dict[str, Any]]:
     ]
 
 
-def test_a_parent_with_checks_pending_keeps_per_row_checks(bulk_loads_from_one_row, caplog):
-    """A post written through the ORM in the same transaction has its own foreign-key checks
-    pending, so PostgreSQL refuses to drop the comments' constraint to it: the writer falls back
-    to per-row checks and the step still lands."""
+def test_a_parent_with_checks_pending_keeps_per_row_checks(
+    settings, bulk_loads_from_one_row, caplog
+):
+    """An exclusive bulk load: a post written through the ORM in the same transaction has its
+    own foreign-key checks pending, so PostgreSQL refuses to drop the comments' constraint to
+    it: the writer falls back to per-row checks and the step still lands."""
+    settings.MENTARA_SEED = {"EXCLUSIVE_BULK_LOADS": True}
     user, _post = community_post()
     before = schema()
     writer = writer_for("default", 100)
@@ -211,9 +272,11 @@ def test_a_parent_with_checks_pending_keeps_per_row_checks(bulk_loads_from_one_r
         assert refused == []
 
 
-def test_a_parent_loaded_with_per_row_checks_keeps_its_children_per_row(monkeypatch):
-    """Below the threshold a table keeps per-row checks; its children then keep them too, since
-    PostgreSQL would refuse to drop a constraint to a table with checks pending."""
+def test_a_parent_loaded_with_per_row_checks_keeps_its_children_per_row(settings, monkeypatch):
+    """Below the threshold a table keeps per-row checks; in an exclusive bulk load its children
+    then keep them too, since PostgreSQL would refuse to drop a constraint to a table with
+    checks pending."""
+    settings.MENTARA_SEED = {"EXCLUSIVE_BULK_LOADS": True}
     monkeypatch.setattr(BulkLoads, "min_rows", 3)
     user, post = community_post()
     writer = writer_for("default", 100)
@@ -231,8 +294,10 @@ def test_a_parent_loaded_with_per_row_checks_keeps_its_children_per_row(monkeypa
     # On PostgreSQL the comments' pending checks would also forbid rebuilding their indexes, so
     # they keep them; SQLite checks foreign keys without pending events and rebuilds its three;
     # MySQL checked the post as it landed and loads the comments unchecked, then validates them.
-    expected = {"postgresql": 0, "sqlite": 3, "mysql": 1}[connection.vendor]
-    assert len(bulk_loads_begun(queries)) == expected
+    if connection.vendor == "postgresql":
+        assert bulk_loads_begun(queries, exclusive=True) == []
+    else:
+        assert len(bulk_loads_begun(queries)) == {"sqlite": 3, "mysql": 1}[connection.vendor]
 
 
 @pytest.mark.parametrize(("loaded", "bulk"), [(2, False), (3, True)])
@@ -263,11 +328,13 @@ def test_bulk_loads_can_be_turned_off(settings, bulk_loads_from_one_row, option)
     assert report.satisfied and sum(report.added.values()) > 50
     assert schema_statements(queries, "DROP ") == []
     assert schema_statements(queries, "ALTER TABLE") == []
+    assert schema_statements(queries, "replica") == []
 
 
-def test_a_parent_without_deferred_checks_does_not_hold_its_children_back(monkeypatch):
+def test_a_parent_without_deferred_checks_does_not_hold_its_children_back(settings, monkeypatch):
     """A community has no foreign keys, so writing one row by row leaves nothing pending: the
-    posts that follow in the same step still load in bulk."""
+    posts that follow in the same step still load in bulk, exclusively on PostgreSQL."""
+    settings.MENTARA_SEED = {"EXCLUSIVE_BULK_LOADS": True}
     monkeypatch.setattr(BulkLoads, "min_rows", 3)
     user, _post = community_post()
     writer = writer_for("default", 100)
@@ -288,7 +355,7 @@ def test_a_parent_without_deferred_checks_does_not_hold_its_children_back(monkey
     dropped = schema_statements(queries, "DROP CONSTRAINT")
     assert len(dropped) == (1 if connection.vendor == "postgresql" else 0)
     assert "mentara_post" in "".join(dropped) or connection.vendor != "postgresql"
-    assert bulk_loads_begun(queries)
+    assert bulk_loads_begun(queries, exclusive=connection.vendor == "postgresql")
 
 
 def test_a_small_write_after_a_bulk_load_in_the_same_step_is_still_checked(monkeypatch):
@@ -308,3 +375,223 @@ def test_a_small_write_after_a_bulk_load_in_the_same_step_is_still_checked(monke
     # Checks are back on for whatever the connection does next.
     with pytest.raises(IntegrityError), transaction.atomic():
         Heart.objects.create(user=user, post_id=post.pk + 1000, created_at=NOW)
+
+
+# PostgreSQL's default path: no table lock beyond the rows', triggers skipped only where nothing
+# but the foreign keys' checks would be ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def other_session() -> Iterator[Any]:
+    """A second connection to the test database, as another application would hold one."""
+    from tests.test_hardening import admin_connection
+
+    with admin_connection(connection.settings_dict["NAME"]) as other:
+        other.execute("SET lock_timeout = '200ms'")
+        yield other
+
+
+def locks_held(other: Any) -> set[str]:
+    (pid,) = connection.cursor().execute("SELECT pg_backend_pid()").fetchone()
+    rows = other.execute(
+        "SELECT mode FROM pg_locks WHERE pid = %s AND locktype = 'relation'", [pid]
+    ).fetchall()
+    return {mode for (mode,) in rows}
+
+
+def load_comments(writer: Any, user: User, post: Post, count: int = 5) -> None:
+    writer.write(Comment, comment_rows(user, post, count), returning=False)
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_bulk_load_holds_no_lock_that_readers_or_writers_wait_for(monkeypatch):
+    """Until the step commits, after its checks: only the locks any INSERT takes (ROW
+    EXCLUSIVE, and ROW SHARE on the parents it locked): another session reads, inserts, and
+    updates a referenced row's other columns at once."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with other_session() as other, transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            load_comments(writer, user, post)
+            writer.finish()
+        assert bulk_loads_begun(queries)
+        assert locks_held(other) <= {"AccessShareLock", "RowShareLock", "RowExclusiveLock"}
+        assert other.execute("SELECT count(*) FROM mentara_comment").fetchone() == (0,)
+        other.execute("UPDATE mentara_post SET title = 'other' WHERE id = %s", [post.pk])
+        other.execute(
+            "INSERT INTO mentara_comment (post_id, author_id, body, created_at)"
+            " VALUES (%s, %s, 'theirs', now())",
+            [post.pk, user.pk],
+        )
+    assert Comment.objects.count() == 6
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_referenced_row_cannot_be_deleted_before_the_load_commits(monkeypatch):
+    """The per-row checks lock each referenced row FOR KEY SHARE; the load's check locks them
+    too, so a concurrent DELETE waits for the step (here: gives up) instead of leaving the
+    loaded rows dangling."""
+    from psycopg.errors import LockNotAvailable
+
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with other_session() as other, transaction.atomic():
+        load_comments(writer, user, post)
+        writer.finish()
+        with pytest.raises(LockNotAvailable):
+            other.execute("DELETE FROM mentara_post WHERE id = %s", [post.pk])
+    assert Comment.objects.filter(post=post).count() == 5
+
+
+def dangling_comment(user: User, post: Post) -> dict[str, Any]:
+    return {"post_id": post.pk + 1000, "author_id": user.pk, "body": "lost", "created_at": NOW}
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_an_orm_write_during_a_load_is_checked_per_row(monkeypatch):
+    """The triggers are off only while our COPY streams: a seeder's own INSERT between two
+    batches runs with them on (nothing checks that table at the end of the step)."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+    ):
+        load_comments(writer, user, post)
+        writer.close()  # as FillContext.writing does before any other statement
+        Heart.objects.create(user=user, post_id=post.pk + 1000, created_at=NOW)
+        load_comments(writer, user, post)
+        writer.finish()
+    assert len(bulk_loads_begun(queries)) == 2
+    assert not Comment.objects.exists() and not Heart.objects.exists()
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_rows_written_in_a_savepoint_are_checked_too(monkeypatch):
+    """Inside a savepoint the rows keep their per-row checks (the end-of-step check looks for the
+    transaction's own id); a savepoint rolled back changes the count of the step's rows, and the
+    whole table is checked instead: a dangling row is caught either way."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        load_comments(writer, user, post)
+        with transaction.atomic():
+            writer.write(Comment, [dangling_comment(user, post)], returning=False)
+            writer.close()
+        writer.finish()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(IntegrityError, match=r"mentara_comment\.post_id"),
+        transaction.atomic(),
+    ):
+        rows = [*comment_rows(user, post, 4), dangling_comment(user, post)]
+        writer.write(Comment, rows, returning=False)
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            load_comments(writer, user, post)
+            writer.close()
+            raise RuntimeError("rolled back to the savepoint")
+        writer.finish()
+    # The second check read the whole table: no xmin condition in its anti-joins.
+    anti_joins = schema_statements(queries, "AND NOT EXISTS")
+    assert anti_joins and not any("xmin" in sql for sql in anti_joins)
+    assert not Comment.objects.exclude(pk=None).filter(body__in=["c0", "lost"]).exists()
+
+
+TRIGGERS = {
+    "a trigger of its own": (
+        "CREATE FUNCTION i11_shout() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN NEW.body := upper(NEW.body); RETURN NEW; END $$;"
+        " CREATE TRIGGER i11_shout BEFORE INSERT ON mentara_comment"
+        " FOR EACH ROW EXECUTE FUNCTION i11_shout()",
+        "DROP TRIGGER i11_shout ON mentara_comment; DROP FUNCTION i11_shout()",
+    ),
+    "a deferrable unique constraint": (
+        "ALTER TABLE mentara_comment ADD CONSTRAINT i11_unique_body UNIQUE (body)"
+        " DEFERRABLE INITIALLY DEFERRED",
+        "ALTER TABLE mentara_comment DROP CONSTRAINT i11_unique_body",
+    ),
+    "a rule": (
+        "CREATE RULE i11_rule AS ON INSERT TO mentara_comment WHERE NEW.body = 'never'"
+        " DO INSTEAD NOTHING",
+        "DROP RULE i11_rule ON mentara_comment",
+    ),
+}
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.parametrize("kind", list(TRIGGERS))
+def test_postgres_a_table_with_other_triggers_or_rules_keeps_them(monkeypatch, kind):
+    """session_replication_role = replica would skip them too: such a table loads row by row,
+    and they do what they do (the user's trigger upper-cases, the deferrable constraint still
+    refuses a duplicate)."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    create, drop = TRIGGERS[kind]
+    with connection.cursor() as cursor:
+        cursor.execute(create)
+    try:
+        writer = writer_for("default", 100)
+        rows = comment_rows(user, post, 5)
+        if kind == "a deferrable unique constraint":
+            rows.append(rows[0])
+        with (
+            CaptureQueriesContext(connection) as queries,
+            contextlib.suppress(IntegrityError),
+            transaction.atomic(),
+        ):
+            writer.write(Comment, rows, returning=False)
+            writer.finish()
+        assert bulk_loads_begun(queries) == []
+        bodies = sorted(Comment.objects.values_list("body", flat=True))
+        expected = {
+            "a trigger of its own": ["C0", "C1", "C2", "C3", "C4"],
+            "a deferrable unique constraint": [],
+            "a rule": ["c0", "c1", "c2", "c3", "c4"],
+        }
+        assert bodies == expected[kind]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(drop)
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.parametrize("granted", [False, True])
+def test_postgres_a_role_that_may_not_skip_triggers_loads_row_by_row(monkeypatch, granted):
+    """Only a superuser, or a role granted SET on session_replication_role, may skip the
+    triggers; any other role loads with per-row checks, and a dangling row still fails."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    role = f"{connection.settings_dict['NAME']}_plain"[:63]
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
+        cursor.execute(f'CREATE ROLE "{role}"')
+        cursor.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{role}"')
+        cursor.execute(f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        if granted:
+            cursor.execute(f'GRANT SET ON PARAMETER session_replication_role TO "{role}"')
+        cursor.execute(f'SET SESSION AUTHORIZATION "{role}"')
+    try:
+        writer = writer_for("default", 100)
+        with (
+            CaptureQueriesContext(connection) as queries,
+            pytest.raises(IntegrityError),
+            transaction.atomic(),
+        ):
+            rows = [*comment_rows(user, post, 4), dangling_comment(user, post)]
+            writer.write(Comment, rows, returning=False)
+            writer.finish()
+        assert bool(bulk_loads_begun(queries)) is granted
+        with transaction.atomic():
+            load_comments(writer, user, post)
+            writer.finish()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET SESSION AUTHORIZATION")
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{role}"')
+    assert Comment.objects.count() == 5

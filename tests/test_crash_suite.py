@@ -1,13 +1,16 @@
-"""The crash suite: a run SIGKILLed at 20 or more points, bulk-load DDL included, and rerun.
+"""The crash suite: a run SIGKILLed at 20 or more points, every bulk-load statement included, and
+rerun.
 
 The throwaway ``store`` project (see ``throwaway``) with small batches, so that every step writes
-several batches and its items step is a bulk load (indexes, and on PostgreSQL foreign keys, dropped
-and rebuilt; on MariaDB/MySQL, per-row foreign-key checks turned off and the anti-joins that
-validate the step). An uninterrupted run logs its statements; each victim database, a copy of a
-freshly migrated one, gets a run that kills itself (SIGKILL) just before one of them, then a run
-that finishes. After each: the content, read without primary keys, equals the uninterrupted run's,
-and the schema (``pg_dump --schema-only`` on PostgreSQL, every table's ``SHOW CREATE TABLE`` on
-MariaDB/MySQL, ``sqlite_master`` on SQLite) equals the freshly migrated database's.
+several batches and its items step is a bulk load (on PostgreSQL, foreign-key triggers skipped
+while the COPY streams and anti-joins that validate the step, and with ``EXCLUSIVE_BULK_LOADS``
+indexes and foreign keys dropped and rebuilt; on SQLite, indexes dropped and rebuilt; on
+MariaDB/MySQL, per-row foreign-key checks turned off and the anti-joins that validate the step).
+An uninterrupted run logs its statements; each victim database, a copy of a freshly migrated one,
+gets a run that kills itself (SIGKILL) just before one of them, then a run that finishes. After
+each: the content, read without primary keys, equals the uninterrupted run's, and the schema
+(``pg_dump --schema-only`` on PostgreSQL, every table's ``SHOW CREATE TABLE`` on MariaDB/MySQL,
+``sqlite_master`` on SQLite) equals the freshly migrated database's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
+from django.db import connection
 
 from tests.databases import mysql_server, server_url
 from tests.test_hardening import admin_connection, database_name, pg_dump_schema
@@ -42,12 +48,25 @@ OPTIONS = {
     "STORE_BULK_MIN_ROWS": "30",
     "STORE_MENTARA_SEED": {"BATCH_SIZE": 40},
 }
-#: Kill points besides every bulk-load DDL statement.
+#: Kill points besides every bulk-load statement.
 SPREAD = 16
 DDL = ("DROP INDEX", "CREATE INDEX", "ALTER TABLE", "COMMENT ON", "SELECT set_config")
-#: MariaDB/MySQL bulk loads: no DDL (it would commit the step), foreign-key checks off, then one
-#: anti-join per foreign key.
+#: Bulk loads without DDL: on MariaDB/MySQL (where it would commit the step) foreign-key checks
+#: off, on PostgreSQL the per-row triggers skipped (a set_config, above); then each referenced
+#: row locked (PostgreSQL) and one anti-join per foreign key.
 MYSQL_BULK = ("SET SESSION foreign_key_checks",)
+CHECKS = (
+    "SELECT pg_current_xact_id",
+    "SELECT count(*) FROM ONLY",
+    "SELECT count(*) FROM (",
+    "SELECT c.",
+)
+#: What starts a bulk load, per path.
+BEGUN = (
+    "DROP INDEX",
+    "SET SESSION foreign_key_checks = 0",
+    "SELECT set_config('session_replication_role'",
+)
 
 
 def schema(url: str) -> str:
@@ -131,36 +150,43 @@ def mysql_client_options() -> list[str]:
 
 def kill_points(statements: list[str]) -> list[int]:
     """Every bulk-load DDL statement, and points spread over the whole run (1-based)."""
-    ddl = [n for n, sql in enumerate(statements, 1) if sql.startswith(DDL + MYSQL_BULK)]
+    ddl = [n for n, sql in enumerate(statements, 1) if sql.startswith(DDL + MYSQL_BULK + CHECKS)]
     step = max(1, len(statements) // SPREAD)
     spread = list(range(step // 2 + 1, len(statements) + 1, step))
     return sorted(set(ddl) | set(spread))
 
 
-def test_runs_killed_at_many_points_converge_to_the_uninterrupted_content_and_schema(tmp_path):
+#: On PostgreSQL the exclusive path (indexes and foreign keys dropped and rebuilt) too.
+PATHS = [pytest.param(False, id="default")] + (
+    [pytest.param(True, id="exclusive")] if connection.vendor == "postgresql" else []
+)
+
+
+@pytest.mark.parametrize("exclusive", PATHS)
+def test_runs_killed_at_many_points_converge_to_the_uninterrupted_content_and_schema(
+    tmp_path, exclusive
+):
+    options = {
+        **OPTIONS,
+        "STORE_MENTARA_SEED": {**OPTIONS["STORE_MENTARA_SEED"], "EXCLUSIVE_BULK_LOADS": exclusive},
+    }
     with store_databases(tmp_path, 2) as (directory, (reference, fresh)):
         log = tmp_path / "statements.log"
-        result = run_store(directory, reference, *RUN, STORE_STATEMENT_LOG=str(log), **OPTIONS)
+        result = run_store(directory, reference, *RUN, STORE_STATEMENT_LOG=str(log), **options)
         assert result.returncode == 0, result.stderr
         statements = log.read_text().splitlines()
         expected = store_rows(directory, reference)
         assert len(expected["items"]) == 300
         fresh_schema = schema(fresh)
-        # The run really bulk-loaded: DDL (or, on MariaDB/MySQL, foreign-key checks turned off)
-        # among its statements, killed at below.
-        ddl = [
-            sql
-            for sql in statements
-            if sql.startswith(("DROP INDEX", "CREATE INDEX", "SET SESSION foreign_key_checks = 0"))
-        ]
-        assert ddl, statements
+        # The run really bulk-loaded (DDL, or per-row checks turned off), killed at below.
+        assert [sql for sql in statements if sql.startswith(BEGUN)], statements
         points = kill_points(statements)
         assert len(points) >= 20, len(points)
 
         def kill_and_rerun(point: int, url: str) -> tuple[int, str]:
-            killed = run_store(directory, url, *RUN, STORE_KILL_AT_STATEMENT=str(point), **OPTIONS)
+            killed = run_store(directory, url, *RUN, STORE_KILL_AT_STATEMENT=str(point), **options)
             assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
-            rerun = run_store(directory, url, *RUN, **OPTIONS)
+            rerun = run_store(directory, url, *RUN, **options)
             assert rerun.returncode == 0, (point, rerun.stderr)
             return point, url
 

@@ -67,6 +67,7 @@ BAD_TYPES = [
     ("ALLOW_PRODUCTION", 0, "E010"),
     ("ON_MIGRATE", "false", "E010"),
     ("BULK_LOADS", "false", "E010"),
+    ("EXCLUSIVE_BULK_LOADS", "true", "E010"),
     ("FAST_PATH", None, "E010"),
     ("LOCK_TIMEOUT_MS", 1.5, "E011"),
     ("MAX_ROWS", True, "E011"),
@@ -661,11 +662,12 @@ def index_oids(name: str) -> dict[str, int]:
 
 @postgres_only
 def test_postgres_a_bulk_load_never_waits_behind_an_idle_transaction(tmp_path):
-    """A session idle in a transaction after reading the items table holds a lock the bulk load's
-    DROP needs. The run gives up on the lock after LOCK_TIMEOUT_MS, loads row by row, and ends
-    while that session still waits; a third session reading the table meanwhile never waits
-    longer than its own 3 s statement_timeout. (SQLite has no lock queue; its counterpart is the
-    writer-beside test.)"""
+    """An exclusive bulk load (EXCLUSIVE_BULK_LOADS; the default takes no lock to wait for, see
+    test_bulk_load_locks.py): a session idle in a transaction after reading the items table
+    holds a lock the load's DROP needs. The run gives up on the lock after LOCK_TIMEOUT_MS,
+    loads row by row, and ends while that session still waits; a third session reading the
+    table meanwhile never waits longer than its own 3 s statement_timeout. (SQLite has no lock
+    queue; its counterpart is the writer-beside test.)"""
     with store_databases(tmp_path) as (directory, (url,)):
         name = database_name(url)
         before = index_oids(name)
@@ -694,7 +696,7 @@ def test_postgres_a_bulk_load_never_waits_behind_an_idle_transaction(tmp_path):
                     url,
                     "medium",
                     STORE_ORDERS="200",
-                    STORE_MENTARA_SEED={"LOCK_TIMEOUT_MS": 300},
+                    STORE_MENTARA_SEED={"LOCK_TIMEOUT_MS": 300, "EXCLUSIVE_BULK_LOADS": True},
                 )
             finally:
                 stop.set()
@@ -752,10 +754,12 @@ ALTER TABLE "user" ADD CONSTRAINT user_position_positive CHECK (position >= 0) N
 
 
 @postgres_only
-def test_postgres_a_bulk_load_leaves_pg_dump_schema_only_exactly_as_it_was(tmp_path):
+@pytest.mark.parametrize("exclusive", [False, True], ids=["default", "exclusive"])
+def test_postgres_a_bulk_load_leaves_pg_dump_schema_only_exactly_as_it_was(tmp_path, exclusive):
     """Comments on indexes and constraints, CLUSTER ON, an index in another tablespace, partial
     and expression indexes, deferrable foreign keys and a NOT VALID check, on tables named
-    "user" and "order". The SQLite counterpart is test_bulk_loads.py's schema comparison."""
+    "user" and "order". The default bulk load drops nothing; an exclusive one drops and rebuilds
+    them all. The SQLite counterpart is test_bulk_loads.py's schema comparison."""
     require_root()  # the tablespace's directory must belong to the postgres user
     import pwd
 
@@ -786,13 +790,26 @@ def test_postgres_a_bulk_load_leaves_pg_dump_schema_only_exactly_as_it_was(tmp_p
             ):
                 assert text in before, text
 
-            result = seed_store(directory, url, "medium", STORE_ORDERS="500")
+            log = tmp_path / "statements.log"
+            result = seed_store(
+                directory,
+                url,
+                "medium",
+                STORE_ORDERS="500",
+                STORE_STATEMENT_LOG=str(log),
+                STORE_MENTARA_SEED={"EXCLUSIVE_BULK_LOADS": exclusive},
+            )
             assert result.returncode == 0, result.stderr
             assert len(store_rows(directory, url)["items"]) == 1000
-            # The loads really dropped and rebuilt the indexes (new objects, same schema).
             after_oids = index_oids(name)
-            for index in ("user_partial", "user_expression", "user_spaced"):
-                assert after_oids[index] != oids[index], index
+            if exclusive:
+                # The loads really dropped and rebuilt the indexes (new objects, same schema).
+                for index in ("user_partial", "user_expression", "user_spaced"):
+                    assert after_oids[index] != oids[index], index
+            else:
+                # The items were a bulk load, and the indexes are the very objects they were.
+                assert "'session_replication_role'" in log.read_text()
+                assert after_oids == oids
             assert pg_dump_schema(name) == before
         finally:
             with admin_connection(name) as admin:

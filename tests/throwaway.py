@@ -67,6 +67,9 @@ from .models import Item, Order, Product
 
 MISTAKE = os.environ.get("STORE_MISTAKE", "")
 PAUSE = float(os.environ.get("STORE_PAUSE", "0"))
+# Seconds to sleep after every 500th order from the 3,000th, while a large items load (its first
+# batch written at the 2,500th order with the default BATCH_SIZE) holds whatever it holds.
+LOAD_PAUSE = float(os.environ.get("STORE_LOAD_PAUSE", "0"))
 ORDERS = int(os.environ.get("STORE_ORDERS", "30"))
 # Small loads become bulk loads here, so that every writer meets these table names in DDL too.
 BulkLoads.min_rows = int(os.environ.get("STORE_BULK_MIN_ROWS", "50"))
@@ -103,6 +106,8 @@ class OrderSeeder(Seeder):
                 product = products[0] if MISTAKE == "duplicate" else products[ordinal]
                 position = None if MISTAKE == "null" else ordinal
                 ctx.add(Item, order_id=gap.pk, product_id=product, position=position)
+            if LOAD_PAUSE and index >= 2999 and index % 500 == 499:
+                time.sleep(LOAD_PAUSE)
             if PAUSE and index % 10 == 0:
                 ctx.flush()
                 if index == 0:
