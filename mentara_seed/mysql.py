@@ -5,7 +5,7 @@ column (an int column is formatted at once, a text column escaped by the driver'
 megabytes each: what the driver's ``executemany`` does, without its per-value dispatch in Python.
 Each is sent without waiting, so the server ingests one batch while Python makes the next.
 Rows whose primary keys the caller needs go through ``bulk_create``, which reads them back with
-``RETURNING`` on MariaDB.
+``RETURNING`` on MariaDB (one by one on MySQL, see ``BulkCreateWriter``).
 
 ``MysqlBulkLoads``: MySQL commits any DDL at once, which would break "every step is one
 transaction", so a bulk load drops nothing; it turns the session's per-row foreign-key checks
@@ -59,9 +59,7 @@ class MysqlInsertWriter(BulkCreateWriter):
         connection = connections[self.using]
         if returning:
             self.close()
-            if connection.mysql_is_mariadb:
-                return super().write(model, rows, returning=returning)
-            return self._write_one_by_one(model, rows)
+            return super().write(model, rows, returning=returning)
         columns = column_plan(concrete, frozenset(rows[0]), self.using, NATIVE_FIELDS)
         if not columns:  # only a primary key: a multi-row INSERT would need a column to name
             self.close()
@@ -125,20 +123,6 @@ class MysqlInsertWriter(BulkCreateWriter):
             # Room for the prefix and the protocol's own bytes.
             self._statement_bytes = max(min(self.max_statement, packet // 2), 64 * 1024)
         return self._statement_bytes
-
-    def _write_one_by_one(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
-        """MySQL (not MariaDB) has no INSERT ... RETURNING, and a multi-row INSERT's keys are
-        consecutive only under some auto-increment lock modes: each row's key is read as it
-        lands."""
-        instances = [model(**row) for row in rows]
-        manager = model._default_manager.using(self.using)
-        for instance in instances:
-            manager.bulk_create([instance])
-            if instance.pk is None:
-                with connections[self.using].cursor() as cursor:
-                    cursor.execute("SELECT LAST_INSERT_ID()")
-                    instance.pk = cursor.fetchone()[0]
-        return instances
 
     def finish(self) -> None:
         self.close()
