@@ -9,8 +9,9 @@
 It builds fresh databases, times ``seed_dynamic --mode heavy --scale K`` from an empty migrated
 database, then feeds exactly the rows that run wrote to the other methods:
 - raw COPY: psycopg ``copy.write_row`` of the pre-generated rows, all tables, one transaction;
-- model-bakery ``make(_quantity=n, _bulk_create=True)`` per model, every field given (parents as
-  instances, which its bulk path needs to avoid a query per row);
+- model-bakery ``make(_quantity=n, _bulk_create=True)`` per model, in calls of at most 10,000
+  rows, every field given (parents as instances, which its bulk path needs to avoid a query per
+  row);
 - model-bakery per-row ``make()``, on the rows of a heavy x1 run (it is too slow for more);
   only model-bakery's calls are timed, not the preparing of their arguments;
 - full restore: ``pg_dump -Fc`` of the seeded database, then ``pg_restore`` (one job) into a fresh
@@ -41,6 +42,8 @@ REPO = Path(__file__).resolve().parent.parent
 NOW = "2026-01-15T12:00:00+00:00"
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_MARIADB = "mysql://root@127.0.0.1:3306/mysql"
+#: Rows per model-bakery bulk make() call.
+BAKERY_CHUNK = 10_000
 
 
 @dataclass
@@ -159,7 +162,7 @@ def seed_run(url: str, scale: int, **env: str) -> tuple[Result, dict[str, Any]]:
 def benchmark_postgres(args: argparse.Namespace, results: list[Result], notes: list[str]) -> None:
     pg = Postgres(args.postgres_url)
     names = [
-        f"mentara_bench_{name}"
+        f"{args.db_prefix}{name}"
         for name in ("seed", "copy", "bakery", "small", "rows", "bakery_source", "restore")
     ]
     try:
@@ -278,7 +281,7 @@ def benchmark_sqlite(args: argparse.Namespace, results: list[Result], notes: lis
 
 def benchmark_mariadb(args: argparse.Namespace, results: list[Result], notes: list[str]) -> None:
     server = MariaDB(args.mariadb_url)
-    names = [f"mentara_bench_{name}" for name in ("seed", "unbulked", "insert", "bakery")]
+    names = [f"{args.db_prefix}{name}" for name in ("seed", "unbulked", "insert", "bakery")]
     try:
         seeded = server.fresh(names[0])
         build, _report = seed_run(seeded, args.mariadb_scale)
@@ -413,10 +416,12 @@ def work_bakery(bulk: bool) -> dict[str, Any]:
         # Only model-bakery's own work is timed, not preparing its arguments.
         started = time.perf_counter()
         if bulk:
-            baker.make(
-                model, _quantity=len(source), _bulk_create=True,
-                **{name: iter(column) for name, column in values.items()},
-            )  # fmt: skip
+            # In chunks, as a user must: make() sends each call's rows as one INSERT, and on
+            # MariaDB 156k messages in one statement exceed max_allowed_packet (16 MiB).
+            given = {name: iter(column) for name, column in values.items()}
+            for start in range(0, len(source), BAKERY_CHUNK):
+                quantity = min(BAKERY_CHUNK, len(source) - start)
+                baker.make(model, _quantity=quantity, _bulk_create=True, **given)
         else:
             for index in range(len(source)):
                 baker.make(model, **{name: column[index] for name, column in values.items()})
@@ -477,6 +482,10 @@ def main() -> None:
         help="PostgreSQL: the build, the no-op re-run and the full restore only (no COPY, bakery)",
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    parser.add_argument(
+        "--db-prefix", default="mentara_bench_",
+        help="names of the databases made (runs side by side on one server need their own)",
+    )  # fmt: skip
     parser.add_argument(
         "--worker", choices=("copy", "insert", "bakery", "audit-queries"), help=argparse.SUPPRESS
     )

@@ -52,10 +52,22 @@ class BulkCreateWriter:
 
     def write(self, model: type[M], rows: Sequence[dict[str, Any]], *, returning: bool) -> list[M]:
         instances = [model(**row) for row in rows]
+        manager = model._default_manager.using(self.using)
         with _given_times_kept(model, frozenset(rows[0]) if rows else frozenset()):
-            return model._default_manager.using(self.using).bulk_create(
-                instances, batch_size=self.batch_size
-            )
+            if returning and not connections[self.using].features.can_return_rows_from_bulk_insert:
+                return [self._insert_one(manager, instance) for instance in instances]
+            return manager.bulk_create(instances, batch_size=self.batch_size)
+
+    def _insert_one(self, manager: Any, instance: M) -> M:
+        """MySQL (not MariaDB) has no INSERT ... RETURNING and bulk_create leaves primary keys
+        unset there (a multi-row INSERT's keys are consecutive only under some auto-increment
+        lock modes): each row's key is read as it lands."""
+        manager.bulk_create([instance])
+        if instance.pk is None:
+            with connections[self.using].cursor() as cursor:
+                cursor.execute("SELECT LAST_INSERT_ID()")
+                instance.pk = cursor.fetchone()[0]
+        return instance
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 import mentara_seed
 from mentara_seed import SeedRegistry
-from mentara_seed.mysql import MysqlInsertWriter
+from mentara_seed.mysql import MysqlInsertWriter, _literals
 from mentara_seed.writers import (
     BulkCreateWriter,
     ExecutemanyWriter,
@@ -201,3 +201,21 @@ def test_awkward_text_is_stored_as_bulk_create_stores_it(batch_size):
         stored[fast] = list(Author.objects.order_by("email").values_list("email", "name"))
     assert stored[True] == stored[False]
     assert [name for _email, name in stored[True]] == list(AWKWARD_TEXT)  # a0..a8 in order
+
+
+@pytest.mark.backend("mysql")
+def test_the_mysql_writers_literals_are_the_drivers_own():
+    """The writer's C-speed literals (whole int, bool and text columns, None among them) are
+    byte for byte what mysqlclient's own ``literal()`` makes of each value."""
+    connection.ensure_connection()
+    driver = connection.connection
+    columns = [
+        [1, None, -7, 2**40, 0],
+        [True, None, False],
+        [*AWKWARD_TEXT, None],
+        [None, None],
+        [1.5, None, 2],
+        [Decimal("12.50"), date(2026, 2, 1), None],
+    ]
+    for values in columns:
+        assert _literals(driver, values) == [driver.literal(value) for value in values]
