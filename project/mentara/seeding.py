@@ -805,6 +805,22 @@ class ClientSeeder(MemberSeeder):
                 # The therapist (first option) first; then peers drawn at random.
                 partner = fresh[0] if index == 0 else rng.choice(fresh)
                 chosen.append((gap, partner, rng))
+                # Each conversation holds its generator (2.5 kB of state) until it is written:
+                # write a batch at a time, so memory stays bounded at any scale. Every value
+                # comes from the conversation's own generator, in the same order: the same rows.
+                if len(chosen) >= ctx.batch_size:
+                    self._start_conversations(ctx, chosen, therapists)
+                    chosen = []
+        self._start_conversations(ctx, chosen, therapists)
+
+    def _start_conversations(
+        self,
+        ctx: FillContext,
+        chosen: list[tuple[Gap, Any, Rand]],
+        therapists: dict[Any, list[tuple]],
+    ) -> None:
+        if not chosen:
+            return
         involved = {user for gap, partner, _rng in chosen for user in (gap.pk, partner)}
         users = {
             pk: (first_name, role, joined)

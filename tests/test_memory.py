@@ -1,0 +1,81 @@
+"""Memory: the conversations step holds a batch of conversations at a time, not all of them.
+
+Real processes on fresh databases of the suite's backend: each builds the heavy demo at one
+scale and traces (``tracemalloc``) what the conversations step allocates while it runs, the
+step whose per-conversation generators (2.5 kB of state each) once all stayed alive until the
+step ended. The batch size is small so that a quick build already spans many batches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.databases import fresh_databases
+
+ROOT = Path(__file__).resolve().parent.parent
+BATCH_SIZE = 100
+STEP = "mentara.Client.conversations"
+
+MEASURE = r"""
+import json, sys, tracemalloc
+import django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+settings.MENTARA_SEED = {**settings.MENTARA_SEED, "BATCH_SIZE": int(sys.argv[2])}
+import mentara_seed
+
+call_command("migrate", verbosity=0)
+step_id, seen = sys.argv[3], {}
+
+def progress(step, index, total):
+    if tracemalloc.is_tracing():
+        seen["peak"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    if step.id == step_id:
+        tracemalloc.start()
+
+report = mentara_seed.seed(
+    mode="heavy", scale=int(sys.argv[1]), seed=0, now="2026-01-15T12:00:00Z", progress=progress
+)
+print(json.dumps({"peak": seen["peak"], "rows": report.added.get("mentara.Conversation", 0)}))
+"""
+
+
+def step_peak(url: str, scale: int) -> dict[str, int]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "MENTARA_SEED_ON_MIGRATE": "0",
+        "DATABASE_URL": url,
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(scale), str(BATCH_SIZE), STEP],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_conversations_step_holds_a_batch_not_the_scale() -> None:
+    """The step's peak allocation grows by less than 1,500 bytes per extra conversation (each
+    new conversation once kept its generator, about 4,500 bytes with its row, until the step
+    ended). What still grows with the scale is honest and small: the step's gaps and its reads
+    of who talks to whom (a few ints per client), and each new conversation's cached target
+    (``entity_draw``, bounded by its cache size)."""
+    with fresh_databases(["small", "large"]) as (small_url, large_url):
+        small = step_peak(small_url, 1)
+        large = step_peak(large_url, 3)
+    assert small["rows"] > 10 * BATCH_SIZE, small
+    assert large["rows"] >= 2.5 * small["rows"], (small, large)
+    per_conversation = (large["peak"] - small["peak"]) / (large["rows"] - small["rows"])
+    assert per_conversation < 1500, (small, large)
