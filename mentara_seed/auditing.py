@@ -2,6 +2,16 @@
 
 Each requirement costs one aggregate query that returns only the entities with a gap, so the
 number of queries depends on the requirements, never on the rows.
+
+Each entity with a gap gets a stable key (``Gap.key``): its target under a distribution and
+every value written for it are drawn from that key, so it must be the same in two fresh
+databases and in a run resumed after a crash. A seeder's ``key_field`` gives it; with
+``key_field = "pk"`` an allocated primary key would not do (sequences and InnoDB counters are
+not rolled back, so a rolled-back step, a crash or a dry run moves every later key). Such an
+entity is keyed instead by its parent's natural key and its ordinal among its siblings (the
+entities of the same parent, in primary-key order), or, with no such parent, by its rank among
+the seeder's entities in primary-key order. Both come from a window function in the same one
+query.
 """
 
 from __future__ import annotations
@@ -14,7 +24,8 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import FieldError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, IntegerField, Max, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 
 from .ordering import CodePointOrder
 from .registry import Seeder, SeedRegistry
@@ -32,12 +43,42 @@ class AuditContext:
 
 
 @dataclass(frozen=True)
+class Keying:
+    """How the entities of a seeder are keyed (see the module's docstring)."""
+
+    #: "natural" (the seeder's ``key_field``), "parent" (the parent's key and the entity's
+    #: ordinal among its siblings) or "rank" (the entity's rank in primary-key order).
+    kind: str
+    #: For "parent": the attname of the foreign key, and the path to the parent's natural key.
+    parent_field: str = ""
+    parent_key: str = ""
+
+
+def entity_keying(seeder: Seeder, registry: SeedRegistry) -> Keying:
+    """The seeder's natural key; else its first required foreign key to a model whose seeders
+    key it by a natural key; else the rank."""
+    if seeder.key_field != "pk":
+        return Keying("natural")
+    for field in seeder.model._meta.concrete_fields:
+        if not (field.many_to_one or field.one_to_one) or field.null:
+            continue
+        parent = field.related_model._meta.concrete_model
+        # A proxy's seeder keys the rows it sees; every seeder of the table must agree.
+        keys = {s.key_field for s in registry if s.model._meta.concrete_model is parent}
+        if len(keys) == 1 and "pk" not in keys:
+            return Keying("parent", field.attname, f"{field.name}__{keys.pop()}")
+    return Keying("rank")
+
+
+@dataclass(frozen=True)
 class Step:
     """One requirement of one seeder with its numbers in force: the unit of audit and fill."""
 
     seeder: Seeder
     requirement: Requirement | None  # None: the seeder's population
     target: Target
+    #: How its entities are keyed; None: by ``key_field``, or the rank with ``"pk"``.
+    keying: Keying | None = None
 
     @property
     def name(self) -> str:
@@ -58,6 +99,8 @@ class Gap:
 
     step: Step
     pk: Any
+    #: The entity's stable key: its natural key, ``"<parent key>#<ordinal>"`` or ``"#<rank>"``
+    #: (never its primary key; see the module's docstring).
     key: Any
     label: str
     current: int
@@ -109,8 +152,12 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     bound = bounds[0]
     for extra in bounds[1:]:
         bound |= extra
+    keying = step.keying or Keying("natural" if seeder.key_field != "pk" else "rank")
     try:
-        rows = list(_below_bounds(seeder, requirement, target, bound, ctx))
+        if keying.kind == "natural":
+            rows = list(_below_bounds(seeder, requirement, target, bound, ctx))
+        else:
+            rows = _keyed_below_bounds(seeder, requirement, target, bound, ctx, keying)
     except FieldError as exc:
         # Paths and Q objects are checked before the run (validation); what is left is a
         # callable's query, which only exists now.
@@ -128,16 +175,22 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     return gaps
 
 
+def _when(requirement: Requirement, seeder: Seeder, ctx: AuditContext) -> Q | None:
+    """The requirement's condition as a filter on the entities' primary keys: a subquery keeps
+    joins in the condition from multiplying the count."""
+    if requirement.when is None:
+        return None
+    condition = requirement.when(ctx) if callable(requirement.when) else requirement.when
+    return Q(pk__in=seeder.get_queryset(ctx.using).filter(condition).values("pk"))
+
+
 def _below_bounds(
     seeder: Seeder, requirement: Requirement, target: Target, bound: Q, ctx: AuditContext
 ) -> models.QuerySet:
     queryset = seeder.get_queryset(ctx.using)
-    if requirement.when is not None:
-        condition = requirement.when(ctx) if callable(requirement.when) else requirement.when
-        # A subquery keeps joins in the condition from multiplying the count below.
-        queryset = queryset.filter(
-            pk__in=seeder.get_queryset(ctx.using).filter(condition).values("pk")
-        )
+    when = _when(requirement, seeder, ctx)
+    if when is not None:
+        queryset = queryset.filter(when)
     key_field = seeder.key_field
     label_field = seeder.label_field or key_field
     return (
@@ -146,6 +199,57 @@ def _below_bounds(
         .order_by(CodePointOrder(key_field), "pk")
         .values_list("pk", key_field, label_field, "_seed_current")
     )
+
+
+def _keyed_below_bounds(
+    seeder: Seeder,
+    requirement: Requirement,
+    target: Target,
+    bound: Q,
+    ctx: AuditContext,
+    keying: Keying,
+) -> list[tuple[Any, str, Any, Any]]:
+    """Like ``_below_bounds``, for entities keyed by a parent and an ordinal or by a rank: the
+    ordinal is numbered over every entity of the seeder (``when`` and the bounds must not
+    renumber them), so they are applied after the window, in one query."""
+    by_parent = keying.kind == "parent"
+    annotations: dict[str, Any] = {
+        "_seed_ordinal": Window(
+            RowNumber(),
+            partition_by=[F(keying.parent_field)] if by_parent else None,
+            order_by=F("pk").asc(),
+        ),
+        "_seed_current": requirement.count_expression(ctx, target.window_days),
+    }
+    condition = bound
+    when = _when(requirement, seeder, ctx)
+    if when is not None:
+        # An aggregate, as the count usually is: Django filters on both after the window.
+        annotations["_seed_when"] = Max(
+            Case(When(when, then=Value(1)), default=Value(0), output_field=IntegerField())
+        )
+        condition &= Q(_seed_when=1)
+    # Never true: it makes the whole condition one filter on the window's result (Django puts
+    # a condition that mixes a window with anything else in an outer query).
+    condition = Q(_seed_ordinal__lt=0) | condition
+    parent_key = keying.parent_key if by_parent else "pk"
+    label_field = seeder.label_field or "pk"
+    # Each path once: Django's outer query loses a column selected twice.
+    paths = list(dict.fromkeys(("pk", parent_key, label_field, "_seed_current", "_seed_ordinal")))
+    at = [paths.index(p) for p in ("pk", parent_key, label_field, "_seed_current")]
+    rows = (
+        seeder.get_queryset(ctx.using)
+        .annotate(**annotations)
+        .filter(condition)
+        .order_by(CodePointOrder(parent_key), "pk")
+        .values_list(*paths)
+    )
+    keyed = []
+    for row in rows:
+        pk, parent, label, current, ordinal = (*(row[i] for i in at), row[-1])
+        key = f"{parent}#{ordinal - 1}" if by_parent else f"#{ordinal - 1}"
+        keyed.append((pk, key, label, current))
+    return keyed
 
 
 def audit_steps(steps: Iterable[Step], ctx: AuditContext) -> list[Gap]:

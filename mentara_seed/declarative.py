@@ -11,8 +11,8 @@ What ``count`` names decides the fill:
   pair already there, never the entity itself, among the rows ``candidates`` allows.
 
 Every row is drawn from a generator keyed by (seed, model, entity key, requirement, first
-ordinal); an entity whose seeder has no natural key is keyed by its rank in primary-key order,
-which two fresh databases, or a run resumed after a crash, agree on.
+ordinal); the entity key is the gap's stable key (see ``auditing``), never an allocated primary
+key, so two fresh databases and a run resumed after a crash agree on it.
 """
 
 from __future__ import annotations
@@ -171,21 +171,6 @@ def picked_models(model: type[models.Model], provided: set[str], specs: Mapping)
 # Filling --------------------------------------------------------------------------------------
 
 
-def stable_keys(ctx: FillContext, seeder: Seeder, gaps: Sequence[Gap]) -> dict[Any, Any]:
-    """Each gap entity's key for random draws: its natural key, or its rank in primary-key order
-    (never the allocated key itself, which sequences make differ after a rollback)."""
-    if seeder.key_field != "pk":
-        return {gap.pk: gap.key for gap in gaps}
-    model = seeder.model
-
-    def load() -> dict[Any, int]:
-        pks = seeder.get_queryset(ctx.using).order_by("pk").values_list("pk", flat=True)
-        return {pk: rank for rank, pk in enumerate(pks)}
-
-    ranks = ctx.cached(f"ranks:{seeder.label}", load, model)
-    return {gap.pk: f"#{ranks[gap.pk]}" for gap in gaps}
-
-
 def _parent_times(ctx: FillContext, seeder: Seeder, gaps: Sequence[Gap]) -> dict[Any, datetime]:
     name = parent_timestamp_field(seeder.model)
     if name is None:
@@ -206,7 +191,6 @@ def fill_automatically(seeder: Seeder, step: Step, ctx: FillContext, gaps: Seque
         requirement,
         relation_for(seeder, requirement),
         gaps,
-        stable_keys(ctx, seeder, gaps),
         _parent_times(ctx, seeder, gaps),
     )
     if job.relation.kind == "links":
@@ -224,14 +208,13 @@ class _Job:
     requirement: Requirement
     relation: Relation
     gaps: Sequence[Gap]
-    #: Each entity's key for random draws, and its own timestamp (children come after it).
-    keys: Mapping[Any, Any]
+    #: Each entity's own timestamp (children come after it).
     times: Mapping[Any, datetime]
 
 
 def _fill_children(job: _Job) -> None:
     ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
-    gaps, keys, times = job.gaps, job.keys, job.times
+    gaps, times = job.gaps, job.times
     specs = dict(requirement.values)
     window = step.target.window_days
     if requirement.recent and window is not None:
@@ -254,7 +237,7 @@ def _fill_children(job: _Job) -> None:
     provided = frozenset({relation.entity_field, *relation.constants})
     maker = ctx.row_maker(relation.model, provided, specs, picks)
     for gap in gaps:
-        rng = ctx.rng(keys[gap.pk], requirement.name, gap.current)
+        rng = ctx.rng(gap.key, requirement.name, gap.current)
         after = times.get(gap.pk)
         for _ in range(gap.missing):
             row = {relation.entity_field: gap.pk, **relation.constants}
@@ -264,7 +247,7 @@ def _fill_children(job: _Job) -> None:
 
 def _fill_links(job: _Job) -> None:
     ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
-    gaps, keys, times = job.gaps, job.keys, job.times
+    gaps, times = job.gaps, job.times
     if relation.partner is None or relation.partner_field is None:
         raise ConfigurationError(f"{step.id}: a many-to-many fill needs both sides")
     conditions = [
@@ -290,7 +273,7 @@ def _fill_links(job: _Job) -> None:
         taken = {row[0] for row in linked.get(gap.pk, ())}
         if same_model:
             taken.add(gap.pk)
-        rng = ctx.rng(keys[gap.pk], requirement.name, gap.current)
+        rng = ctx.rng(gap.key, requirement.name, gap.current)
         after = times.get(gap.pk)
         entity = ctx.entity_values(gap, outer)
         needed = gap.missing

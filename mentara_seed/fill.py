@@ -194,8 +194,10 @@ class FillContext:
         buffer = self._buffers[model]
         buffer.append(values)
         if len(buffer) >= self.batch_size:
-            self._write(model, buffer, returning=False)
+            # Taken off the queue first: completing the batch may read the model's unique
+            # values, which flushes its queue, and must not write these rows half-made.
             self._buffers[model] = []
+            self._write(model, buffer, returning=False)
 
     def insert(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
         """Insert rows now and return them with primary keys (for rows that others refer to)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 
-from .auditing import Step
+from .auditing import Step, entity_keying
 from .declarative import writes_and_reads
 from .exceptions import ConfigurationError, NotRegistered
 from .registry import SeedRegistry
@@ -48,6 +48,7 @@ def build_steps(
     declared: list[Step] = []
     for seeder in registry:
         own = lowered.get(seeder.label.lower(), {})
+        keying = entity_keying(seeder, registry)
         if seeder.population is not None:
             target = resolve(
                 where=f"{seeder.label}.{POPULATION}",
@@ -70,7 +71,7 @@ def build_steps(
                 override=own.get(requirement.name),
                 distribution=requirement.distribution,
             )
-            declared.append(Step(seeder, requirement, target))
+            declared.append(Step(seeder, requirement, target, keying))
     return _ordered(population, set()) + _ordered(declared, {s.id for s in population})
 
 

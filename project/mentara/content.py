@@ -9,8 +9,6 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from django.utils.text import slugify
-
 COMMUNITY_TOPICS = (
     "Anxiety",
     "Depression",
@@ -94,11 +92,6 @@ def community_name(rng: random.Random, attempt: int) -> str:
         name = " ".join(part for part in (qualifier, topic, kind) if part)
         return f"{name} {lap + 1}" if lap else name
     return " ".join(part for part in (qualifier, topic, kind) if part)
-
-
-def community_slug(name: str, attempt: int) -> str:
-    base = slugify(name)[:120]
-    return base if attempt == 0 else f"{base}-{attempt + 1}"
 
 
 def community_description(rng: random.Random, name: str) -> str:

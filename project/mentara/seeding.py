@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import (
     Case,
@@ -1212,6 +1212,12 @@ class CommunitySeeder(Seeder):
         ),
     )
 
+    # The engine makes the slug from the name (a held one gets a suffix) and the opening date;
+    # the name is claimed here, and the description that names it is written with it.
+    values: ClassVar[dict[str, Any]] = {
+        "created_at": lambda rng, ctx, parent: rng.moment_before(ctx.now, days=900, min_days=400),
+    }
+
     def create(self, ctx: FillContext, count: int) -> None:
         ordinals = list(range(ctx.ordinal_start, ctx.ordinal_start + count))
         names = ctx.claim_unique(
@@ -1220,21 +1226,10 @@ class CommunitySeeder(Seeder):
             ordinals,
             lambda n, attempt: content.community_name(ctx.rng("population", n), attempt),
         )
-        slugs = ctx.claim_unique(
-            Community,
-            "slug",
-            ordinals,
-            lambda n, attempt: content.community_slug(names[n], attempt),
-        )
         for n in ordinals:
             rng = ctx.rng("population", n, "details")
-            ctx.add(
-                Community,
-                name=names[n],
-                slug=slugs[n],
-                description=content.community_description(rng, names[n]),
-                created_at=rng.moment_before(ctx.now, days=900, min_days=400),
-            )
+            description = content.community_description(rng, names[n])
+            ctx.add(Community, name=names[n], description=description)
 
     def _members(self, ctx: FillContext, gaps: Sequence[Gap]) -> dict[Any, list[Any]]:
         return _existing(
