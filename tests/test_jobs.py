@@ -155,7 +155,7 @@ def test_jobs_values() -> None:
 # A worker that dies, and Ctrl-C, while workers run ---------------------------------------------
 
 #: The heavy build, with the client comments' fill replaced: each worker writes its pid to a
-#: file, then the first one dies (``exit``) or every one waits (``wait``).
+#: file, then one of them dies (``exit``) or every one waits (``wait``).
 FAILING_RUN = """
 import os, sys, time
 import django
@@ -172,8 +172,13 @@ def fill_comments(self, ctx, gaps):
         raise AssertionError("the fill ran in the parent")
     with open(os.path.join(PIDS, str(os.getpid())), "w"):
         pass
-    if os.environ["HOW"] == "exit" and len(os.listdir(PIDS)) == 1:
-        os._exit(3)
+    if os.environ["HOW"] == "exit":
+        try:  # exactly one worker dies, whichever gets here first
+            os.close(os.open(os.path.join(PIDS, "..", "died"), os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            pass
+        else:
+            os._exit(3)
     time.sleep(60)
 
 seeding.ClientSeeder.fill_comments = fill_comments
@@ -226,7 +231,9 @@ def failing_database() -> Iterator[str]:
 
 
 def test_a_worker_that_dies_fails_the_step_in_one_line(failing_database: str) -> None:
-    with tempfile.TemporaryDirectory() as pids:
+    with tempfile.TemporaryDirectory() as directory:
+        pids = os.path.join(directory, "pids")
+        os.mkdir(pids)
         run = start_failing_run(failing_database, "exit", pids)
         _out, err = run.communicate(timeout=120)  # the other worker's 60 s wait is cut short
         assert run.returncode == 1
