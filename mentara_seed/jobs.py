@@ -39,9 +39,19 @@ from typing import Any, TypeVar
 from django.db import connections, models
 
 from .auditing import Gap, Step
+from .columns import PSYCOPG_NATIVE_FIELDS, column_plan, column_values
 from .exceptions import ConfigurationError
 from .failures import WorkerFailed
 from .fill import FillContext, _fast_time_reads
+from .writers import PostgresCopyWriter
+
+try:  # psycopg 3's binary COPY row encoder and signature, for rows workers encode
+    from psycopg._copy_base import _binary_signature as _BINARY_SIGNATURE
+    from psycopg._copy_base import format_row_binary as _format_row_binary
+
+    _PSYCOPG_INTERNALS = True
+except ImportError:  # psycopg 2, or another psycopg 3 layout: workers send rows instead
+    _PSYCOPG_INTERNALS = False
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,7 +63,7 @@ CHUNKS_PER_JOB = 6
 #: Fewer gaps than this per chunk cost more in start-up and round trips than they save.
 MIN_CHUNK_GAPS = 8
 
-_ADD, _INSERT, _SHORTFALL = 0, 1, 2
+_ADD, _INSERT, _SHORTFALL, _COPY = 0, 1, 2, 3
 
 
 def parallel(method: F) -> F:
@@ -213,6 +223,9 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
             if pending:
                 values = [_resolved(row, pending, keys) for row in values]
             _add_rows(ctx, model, [dict(zip(names, row, strict=True)) for row in values])
+        elif kind == _COPY:
+            _kind, model, names, binary, count, data = record
+            _copy_rows(ctx, model, names, binary, count, data)
         elif kind == _INSERT:
             _kind, model, rows, first = record
             if keys:  # rows inserted after others may refer to them
@@ -225,6 +238,42 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
         else:
             _kind, step_id, pk, reason = record
             ctx.shortfalls[(step_id, pk)] = reason
+
+
+def _copy_rows(
+    ctx: FillContext,
+    model: type[models.Model],
+    names: tuple[str, ...],
+    binary: tuple[int, ...],
+    count: int,
+    data: bytes,
+) -> None:
+    """Rows a worker encoded as binary COPY data: into the table's stream as they are, after
+    the rows the parent holds for the table (which come first in a serial run)."""
+    queued = ctx._buffers.pop(model, None)
+    if queued:
+        ctx._write(model, queued, returning=False)
+    writer = ctx.writer
+    assert isinstance(writer, PostgresCopyWriter)
+    concrete = model._meta.concrete_model or model
+    table = concrete._meta.db_table
+    writer.bulk_loads.before_first_write(table, count)
+    with connections[ctx.using].wrap_database_errors:
+        copy = writer._open(table, names, binary)
+        # Behind the rows write_row() buffered, as write_row() would put them (psycopg's own
+        # formatter state: the signature once, then rows; the trailer at the end of the COPY).
+        formatter = copy.formatter
+        if not formatter._signature_sent:
+            formatter._write_buffer += _BINARY_SIGNATURE
+            formatter._signature_sent = True
+        formatter._row_mode = True
+        formatter._write_buffer += data
+        buffer, formatter._write_buffer = formatter._write_buffer, bytearray()
+        copy._write(buffer)
+    ctx._written[concrete] += count
+    label = concrete._meta.label
+    ctx.added[label] += count
+    ctx.step_added[label] += count
 
 
 def _resolved(row: tuple, pending: set[int], keys: dict[int, Any]) -> tuple:
@@ -259,6 +308,8 @@ _JOB: tuple[Step, FillContext, list[Sequence[Gap]]] | None = None
 #: The parent's database connections, as a worker inherited them: kept referenced and never
 #: used or closed, since closing would end the parent's session on the server.
 _INHERITED: list[Any] = []
+#: In a worker on PostgreSQL: a writer for its type checks, and transformers by column types.
+_ENCODER: tuple[PostgresCopyWriter, dict[tuple[int, ...], Any]] | None = None
 
 
 class WorkerContext(FillContext):
@@ -317,6 +368,12 @@ def _start_worker() -> None:
     ctx = _JOB[1]
     ctx.__class__ = WorkerContext  # the same state, recording instead of writing
     ctx._buffers.clear()
+    global _ENCODER
+    if isinstance(ctx.writer, PostgresCopyWriter) and _PSYCOPG_INTERNALS:
+        # Encoding rows is the parent's largest cost per row: workers do it for the rows they
+        # can, with a writer of their own for its type checks (on their own connection).
+        connections[ctx.using].ensure_connection()
+        _ENCODER = (PostgresCopyWriter(ctx.using, ctx.batch_size, bulk_loads=False), {})
 
 
 def _run_chunk(index: int) -> list[list[Any]]:
@@ -328,4 +385,40 @@ def _run_chunk(index: int) -> list[list[Any]]:
     with _fast_time_reads(ctx.using):
         step.seeder.fill(step.requirement, ctx, chunks[index])
     records, ctx.records = ctx.records, []
+    if _ENCODER is not None:
+        records = [_encoded(ctx, record) for record in records]
     return records
+
+
+def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
+    """A group of rows as binary COPY data, the parent's cheapest form, when nothing about them
+    is left to the parent: no placeholder key, no field to complete, no unique rule to track,
+    and every value of a type binary COPY writes as text COPY would. Otherwise as it is."""
+    if record[0] != _ADD or record[4] or len(record[3]) < 2:
+        return record
+    _kind, model, names, values, _pending = record
+    provided = frozenset(names)
+    if ctx.row_maker(model, provided).fields or any(m is model for m, _f in ctx._unique):
+        return record
+    assert _ENCODER is not None
+    writer, transformers = _ENCODER
+    concrete = model._meta.concrete_model or model
+    columns = column_plan(concrete, provided, ctx.using, PSYCOPG_NATIVE_FIELDS)
+    rows = [dict(zip(names, row, strict=True)) for row in values]
+    table = concrete._meta.db_table
+    column_names = tuple(column[0] for column in columns)
+    cells = column_values(rows, columns)
+    binary = writer._binary_types(table, column_names, cells)
+    if binary is None:
+        return record
+    transformer = transformers.get(binary)
+    if transformer is None:
+        from psycopg.adapt import Transformer
+        from psycopg.pq import Format
+
+        transformer = transformers[binary] = Transformer(connections[ctx.using].connection)
+        transformer.set_dumper_types(list(binary), Format.BINARY)
+    data = bytearray()
+    for row in zip(*cells, strict=True):
+        _format_row_binary(row, transformer, data)
+    return [_COPY, model, column_names, binary, len(rows), bytes(data)]
