@@ -66,11 +66,22 @@ MIN_CHUNK_GAPS = 8
 _ADD, _INSERT, _SHORTFALL, _COPY = 0, 1, 2, 3
 
 
-def parallel(method: F) -> F:
+def parallel(
+    method: F | None = None,
+    *,
+    prepare: Callable[[Any, FillContext, Sequence[Gap]], Any] | None = None,
+) -> Any:
     """Mark a seeder's ``fill_<name>`` method as safe to run over slices of its gaps in worker
-    processes (see the module's docstring for the contract)."""
-    method.mentara_parallel = True  # type: ignore[attr-defined]
-    return method
+    processes (see the module's docstring for the contract). ``prepare(seeder, ctx, gaps)``, if
+    given, runs in the parent before the workers start: reads every chunk shares (through
+    ``ctx.cached``), made once and inherited by every worker instead of read by each."""
+
+    def mark(fill: F) -> F:
+        fill.mentara_parallel = True  # type: ignore[attr-defined]
+        fill.mentara_parallel_prepare = prepare  # type: ignore[attr-defined]
+        return fill
+
+    return mark(method) if method is not None else mark
 
 
 def available_cores() -> int:
@@ -144,6 +155,11 @@ def fill_in_parallel(step: Step, ctx: FillContext, gaps: Sequence[Gap], jobs: in
     if len(chunks) < 2:
         return 0
     workers = min(jobs, len(chunks))
+    assert step.requirement is not None
+    method = getattr(step.seeder, step.requirement.fill_method)
+    prepare = getattr(method, "mentara_parallel_prepare", None)
+    if prepare is not None:
+        prepare(step.seeder, ctx, gaps)
     from .conf import seed_settings
 
     connection = connections[ctx.using]

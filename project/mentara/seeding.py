@@ -594,7 +594,7 @@ class MemberSeeder(Seeder):
     def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         write_posts(ctx, gaps, "posts")
 
-    @parallel
+    @parallel(prepare=lambda seeder, ctx, gaps: posts_by_community(ctx))
     def fill_comments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         write_comments(ctx, gaps, "comments", professional=self.professional)
 
@@ -696,7 +696,7 @@ class ClientSeeder(MemberSeeder):
                 started_at=relationship_start(rng, ctx.now, joined[gap.pk], joined[therapist_id]),
             )
 
-    @parallel
+    @parallel(prepare=lambda seeder, ctx, gaps: posts_by_community(ctx))
     def fill_hearts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         keys = [g.pk for g in gaps]
         memberships = memberships_of(ctx, keys)
