@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from .failures import RunFailed
     from .fill import FillContext
+    from .jobs import parallel
     from .ordering import CodePointOrder
     from .passwords import seeded_password
     from .pipeline import audit, seed_database
@@ -52,6 +53,7 @@ _EXPORTS = {
     "StrictFailure": "exceptions",
     "FillContext": "fill",
     "CodePointOrder": "ordering",
+    "parallel": "jobs",
     "seeded_password": "passwords",
     "audit": "pipeline",
     "seed_database": "pipeline",
@@ -89,6 +91,7 @@ __all__ = [
     "Uniform",
     "Weighted",
     "audit",
+    "parallel",
     "register",
     "seed",
     "seed_database",

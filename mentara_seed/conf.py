@@ -36,7 +36,7 @@ NUMBER_KEYS: dict[str, int] = {
     "MAX_ROWS": 20_000_000,
 }
 KNOWN_KEYS = frozenset(
-    {"MODE", "SEED", "SCALE", "BATCH_SIZE", "REQUIREMENTS", "PASSWORD"}
+    {"MODE", "SEED", "SCALE", "BATCH_SIZE", "REQUIREMENTS", "PASSWORD", "JOBS"}
     | set(BOOLEAN_KEYS)
     | set(NUMBER_KEYS)
 )
@@ -65,6 +65,11 @@ class SeedSettings:
     @property
     def batch_size(self) -> int:
         return self.raw.get("BATCH_SIZE", 5000)
+
+    @property
+    def jobs(self) -> int | str:
+        """Worker processes generating rows (``--jobs``): 1 to 64, or "auto" for the cores."""
+        return self.raw.get("JOBS", 1)
 
     @property
     def requirements(self) -> dict[str, dict[str, Any]]:
@@ -166,6 +171,7 @@ def settings_errors() -> list[tuple[str, str]]:
         *(("E010", functools.partial(seed_settings.boolean, key)) for key in BOOLEAN_KEYS),
         *(("E011", functools.partial(seed_settings.number, key)) for key in NUMBER_KEYS),
         ("E012", lambda: seed_settings.password),
+        ("E013", lambda: validate_jobs(seed_settings.jobs, "MENTARA_SEED['JOBS']")),
     ]
     for code, validate in validations:
         try:
@@ -182,6 +188,12 @@ def check_settings_types() -> None:
         code, message = errors[0]
         more = f" ({len(errors) - 1} more: run manage.py check)" if len(errors) > 1 else ""
         raise ConfigurationError(f"{message} [mentara_seed.{code}]{more}")
+
+
+def validate_jobs(value: object, name: str) -> int:
+    from .jobs import validate_jobs as validate  # it imports the fill path
+
+    return validate(value, name)
 
 
 def validate_seed(value: object) -> int:

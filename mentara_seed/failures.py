@@ -37,8 +37,12 @@ class RunFailed(SeedingError):
         self.returncode = returncode
 
 
-#: What a run stops on and reports in one line: database errors and interruptions.
-FAULTS = (DatabaseError, KeyboardInterrupt)
+class WorkerFailed(Exception):
+    """A ``--jobs`` worker process died (killed, out of memory) before returning its rows."""
+
+
+#: What a run stops on and reports in one line: database errors, interruptions, lost workers.
+FAULTS = (DatabaseError, KeyboardInterrupt, WorkerFailed)
 
 
 @dataclass

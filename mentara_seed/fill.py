@@ -137,6 +137,8 @@ class FillContext:
         self._candidates: dict[tuple[type[models.Model], tuple[str, ...]], Any] = {}
         #: Values of the entities of the step that candidate filters read, by pk.
         self.entity_rows: dict[Any, dict[str, Any]] = {}
+        #: Worker processes for ``@parallel`` fills (see ``parallel``); 1: none.
+        self.jobs = 1
 
     def checkpoint(self) -> tuple[Counter[str], Counter[type[models.Model]], dict[Any, str]]:
         """What a step about to run may change in the context; see ``restore``."""

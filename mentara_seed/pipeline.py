@@ -40,6 +40,7 @@ from .drivers import driver_problem
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
 from .failures import FAULTS, RunState
 from .fill import FillContext
+from .jobs import fill_in_parallel, validate_jobs
 from .locking import run_lock
 from .plan import build_steps
 from .registry import SeedRegistry, site
@@ -158,10 +159,12 @@ def prepare(
     now: datetime | str | None,
     using: str,
     registry: SeedRegistry,
+    jobs: int | str | None = None,
 ) -> tuple[list[Step], AuditContext, int]:
     """Validate everything, touching nothing; raise ``SeedingError`` on the first problem."""
     check_settings_types()
     mode, scale, seed, now = _options(mode, scale, seed, now)
+    validate_jobs(jobs if jobs is not None else seed_settings.jobs)
     batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
     validate_registry(registry)
     raise_first_error(registry)
@@ -217,6 +220,7 @@ def seed_database(
     progress: ProgressCallback | None = None,
     announce: AnnounceCallback | None = None,
     strict: bool = False,
+    jobs: int | str | None = None,
 ) -> SeedReport:
     """Audit, fill exactly what is missing, verify; see the README for the guarantees.
 
@@ -226,12 +230,15 @@ def seed_database(
     the target database before the first write; ``progress`` before each fill step.
     With ``strict``, a run whose report has warnings (a step that left gaps it was asked to fill
     after its own pass) raises ``StrictFailure``, which carries the report; what was written
-    stays.
+    stays. ``jobs`` (default ``MENTARA_SEED["JOBS"]``, else 1): worker processes that generate
+    the rows of the steps whose fills are ``@parallel`` (a number, or ``"auto"`` for the cores);
+    the data is the same for any number.
     """
     started = time.perf_counter()
     steps, ctx, batch_size = prepare(
-        mode=mode, scale=scale, seed=seed, now=now, using=database, registry=registry
+        mode=mode, scale=scale, seed=seed, now=now, using=database, registry=registry, jobs=jobs
     )
+    workers = validate_jobs(jobs if jobs is not None else seed_settings.jobs)
     writes = not (audit_only or dry_run)
     if writes and not settings.DEBUG and not (allow_production or seed_settings.allow_production):
         info = database_info(database)
@@ -250,7 +257,7 @@ def seed_database(
     )
     state = RunState(database=report.database, writes=writes)
     try:
-        _run(steps, ctx, batch_size, report, registry, progress, announce, state)
+        _run(steps, ctx, batch_size, report, registry, progress, announce, state, workers)
     except FAULTS as exc:
         raise state.failure(exc) from exc
     report.duration_s = time.perf_counter() - started
@@ -268,6 +275,7 @@ def _run(
     progress: ProgressCallback | None,
     announce: AnnounceCallback | None,
     state: RunState,
+    jobs: int = 1,
 ) -> None:
     database = ctx.using
     audit_only, dry_run = report.audit_only, report.dry_run
@@ -284,14 +292,16 @@ def _run(
         elif dry_run:
             try:
                 with transaction.atomic(using=database):
-                    _fill_and_verify(steps, ctx, batch_size, report, registry, progress, state)
+                    _fill_and_verify(
+                        steps, ctx, batch_size, report, registry, progress, state, jobs
+                    )
                     raise _DryRunRollback
             except _DryRunRollback:
                 pass
         elif any(gap.missing for gap in report.gaps):
             if announce:
                 announce(report.database)
-            _fill_and_verify(steps, ctx, batch_size, report, registry, progress, state)
+            _fill_and_verify(steps, ctx, batch_size, report, registry, progress, state, jobs)
         else:
             # Nothing to add (gaps left, if any, are above a maximum, which is never repaired).
             report.counts = dict(report.counts_before)
@@ -324,6 +334,7 @@ def _fill_and_verify(
     registry: SeedRegistry,
     progress: ProgressCallback | None,
     state: RunState,
+    jobs: int = 1,
 ) -> None:
     ctx = FillContext(
         using=actx.using,
@@ -336,6 +347,7 @@ def _fill_and_verify(
         registry=registry,
     )
     ctx.targets = {step.id: step.target for step in steps}
+    ctx.jobs = jobs
     remaining = report.gaps
     with _rare_garbage_collection():
         for _ in range(MAX_PASSES):
@@ -427,6 +439,7 @@ def _apply_step_retrying(step: Step, actx: AuditContext, ctx: FillContext) -> St
 
 def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult | None:
     started = time.perf_counter()
+    workers = 0
     # Audit and fill under one transaction: a step lands whole or not at all.
     with transaction.atomic(using=actx.using), ctx.writing():
         gaps = [gap for gap in audit_step(step, actx) if gap.missing > 0]
@@ -438,7 +451,9 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
                 step.seeder.create(ctx, gaps[0].missing)
             else:
                 ctx.begin_step(step)
-                step.seeder.fill(step.requirement, ctx, gaps)
+                workers = fill_in_parallel(step, ctx, gaps, ctx.jobs)
+                if not workers:
+                    step.seeder.fill(step.requirement, ctx, gaps)
             ctx.flush()
         except BaseException:
             ctx.discard()
@@ -453,6 +468,7 @@ def _apply_step(step: Step, actx: AuditContext, ctx: FillContext) -> StepResult 
         seconds=time.perf_counter() - started,
         fill_method="create" if step.requirement is None else step.requirement.fill_method,
         asked=frozenset(gap.pk for gap in gaps),
+        workers=workers or 1,
     )
 
 

@@ -39,6 +39,8 @@ class StepResult:
     fill_method: str = ""
     #: The primary keys of the entities the step was asked to fill (None for a population).
     asked: frozenset[Any] = field(default=frozenset(), repr=False)
+    #: Processes that generated the step's rows (``--jobs``; 1 when it ran serially).
+    workers: int = 1
 
 
 def step_warnings(results: list[StepResult]) -> list[str]:
@@ -230,6 +232,8 @@ def render_text(
                 else f" ({plural(result.entities, 'entity', 'entities')})"
             )
             timing = f" in {result.seconds:.2f}s" if verbosity >= 3 else ""
+            if verbosity >= 3 and result.workers > 1:
+                timing += f" by {result.workers} workers"
             lines.append(f"  {result.step_id}{target}: {verb.lower()} {added}{timing}")
         lines.append("")
         lines.append("Step 4: Verifying requirements...")

@@ -293,3 +293,69 @@ def test_python_api_refuses_an_unmigrated_database():
     with unapplied_migrations(), pytest.raises(DatabaseNotReady, match=r"manage\.py migrate"):
         mentara_seed.seed(mode="light", now=NOW)
     assert all(rows == [] for rows in every_row().values())
+
+
+# --jobs (seed_dynamic only: seed_audit generates nothing) -----------------------------------------
+
+JOBS_CASES = [
+    pytest.param(Case(("--jobs", "1 to 64", "'0'"), args=("--jobs", "0")), id="jobs-0"),
+    pytest.param(Case(("--jobs", "1 to 64", "'-2'"), args=("--jobs=-2",)), id="jobs-neg"),
+    pytest.param(Case(("--jobs", "1 to 64", "'1.5'"), args=("--jobs", "1.5")), id="jobs-float"),
+    pytest.param(Case(("--jobs", "1 to 64", "'many'"), args=("--jobs", "many")), id="jobs-word"),
+    pytest.param(Case(("--jobs", "1 to 64", "'65'"), args=("--jobs", "65")), id="jobs-65"),
+    pytest.param(Case(("jobs", "1 to 64", "0"), options={"jobs": 0}), id="kw-jobs-0"),
+    pytest.param(Case(("jobs", "1 to 64", "65"), options={"jobs": 65}), id="kw-jobs-65"),
+    pytest.param(Case(("jobs", "1 to 64", "True"), options={"jobs": True}), id="kw-jobs-bool"),
+]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(("seed_dynamic",), id="seed_dynamic"),
+        pytest.param(("seed_dynamic", "--format", "json"), id="seed_dynamic-json"),
+        pytest.param(("seed_dynamic", "--dry-run"), id="seed_dynamic-dry-run"),
+    ],
+)
+@pytest.mark.parametrize("case", JOBS_CASES)
+def test_bad_jobs_is_one_line_and_writes_nothing(run_command, settings, command, case):
+    hand_made_rows()
+    before = every_row()
+
+    result = run_case(run_command, settings, command, case)
+
+    assert_one_line_error(result, case)
+    assert every_row() == before
+
+
+def test_bad_jobs_from_a_shell_is_one_line_on_stderr():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "seed_dynamic", "--jobs", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.stdout == ""
+    assert completed.stderr.splitlines() == [
+        "CommandError: argument --jobs: expected a whole number from 1 to 64 or 'auto', got '0'"
+    ]
+    assert completed.returncode == 1
+
+
+@pytest.mark.parametrize("jobs", [0, -1, 65, 1.5, "1.5", "many", True, [2]])
+def test_python_api_refuses_bad_jobs(jobs):
+    with pytest.raises(ConfigurationError, match="jobs must be a whole number from 1 to 64"):
+        mentara_seed.seed(mode="light", now=NOW, jobs=jobs)
+    assert all(rows == [] for rows in every_row().values())
+
+
+@pytest.mark.parametrize("jobs", [0, 65, "lots", 2.0])
+def test_a_bad_jobs_setting_is_refused(settings, jobs):
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "JOBS": jobs}
+    with pytest.raises(ConfigurationError, match=r"MENTARA_SEED\['JOBS'\] must be .*E013"):
+        mentara_seed.seed(mode="light", now=NOW)
+    assert all(rows == [] for rows in every_row().values())

@@ -75,6 +75,9 @@ BAD_TYPES = [
     ("LOCKED_RETRIES", -1, "E011"),
     ("PASSWORD", 1234, "E012"),
     ("PASSWORD", "", "E012"),
+    ("JOBS", 0, "E013"),
+    ("JOBS", "lots", "E013"),
+    ("JOBS", 65, "E013"),
 ]
 
 

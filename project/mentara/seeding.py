@@ -39,6 +39,7 @@ from mentara_seed import (
     LongTail,
     Requirement,
     Seeder,
+    parallel,
     register,
     seeded_password,
 )
@@ -589,9 +590,11 @@ class MemberSeeder(Seeder):
     def fill_memberships(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         join_communities(ctx, gaps, "memberships")
 
+    @parallel
     def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         write_posts(ctx, gaps, "posts")
 
+    @parallel(prepare=lambda seeder, ctx, gaps: posts_by_community(ctx))
     def fill_comments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         write_comments(ctx, gaps, "comments", professional=self.professional)
 
@@ -693,6 +696,7 @@ class ClientSeeder(MemberSeeder):
                 started_at=relationship_start(rng, ctx.now, joined[gap.pk], joined[therapist_id]),
             )
 
+    @parallel(prepare=lambda seeder, ctx, gaps: posts_by_community(ctx))
     def fill_hearts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         keys = [g.pk for g in gaps]
         memberships = memberships_of(ctx, keys)
@@ -716,6 +720,7 @@ class ClientSeeder(MemberSeeder):
                     created_at=since_then(rng, latest(posted, settled), ctx.now),
                 )
 
+    @parallel
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
         for gap in gaps:
@@ -724,6 +729,7 @@ class ClientSeeder(MemberSeeder):
             for _ in range(gap.missing):
                 ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
 
+    @parallel
     def fill_assessments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         joined = dates_joined(ctx, [g.pk for g in gaps])
         for gap in gaps:
@@ -744,6 +750,7 @@ class ClientSeeder(MemberSeeder):
                     ),
                 )
 
+    @parallel
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
         for gap in gaps:
@@ -752,6 +759,7 @@ class ClientSeeder(MemberSeeder):
             for _ in range(gap.missing):
                 assign_worksheet(ctx, rng, gap.pk, therapist_id, since)
 
+    @parallel
     def fill_conversations(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         """A conversation with the client's therapist first, then with fellow community members
         (anyone it has not talked to yet); each conversation arrives with the messages its own
@@ -1012,6 +1020,7 @@ class TherapistSeeder(MemberSeeder):
                 made[gap.pk].append((client_id, started))
         return made
 
+    @parallel
     def fill_availability(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         used = _existing(
             ctx, ctx.objects(TherapistAvailability), "therapist_id", "weekday", [g.pk for g in gaps]
@@ -1032,6 +1041,7 @@ class TherapistSeeder(MemberSeeder):
                     end_time=time(hour=start + rng.randint(4, 8)),
                 )
 
+    @parallel
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
         for gap in gaps:
@@ -1044,6 +1054,7 @@ class TherapistSeeder(MemberSeeder):
                 client_id, since = rng.pick(clients)
                 ctx.add(Meeting, **schedule_meeting(ctx, rng, client_id, gap.pk, since))
 
+    @parallel
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
         for gap in gaps:
@@ -1345,6 +1356,7 @@ class CommunitySeeder(Seeder):
                     created_at=since_then(rng, latest(joined, recent), ctx.now),
                 )
 
+    @parallel
     def fill_posts(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         self._write_community_posts(ctx, gaps, "posts", days=None)
 
@@ -1370,6 +1382,7 @@ class ConversationSeeder(Seeder):
         ),
     )
 
+    @parallel
     def fill_messages(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         keys = [g.pk for g in gaps]
         participants = ctx.values_by(

@@ -35,6 +35,17 @@ def whole_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
+def jobs_count(text: str) -> int:
+    from mentara_seed.jobs import MAX_JOBS, validate_jobs
+
+    try:
+        return validate_jobs(text)
+    except ConfigurationError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 1 to {MAX_JOBS} or 'auto', got {text!r}"
+        ) from None
+
+
 def iso_datetime(text: str) -> datetime:
     try:
         return parse_iso_datetime(text)

@@ -12,7 +12,7 @@ from mentara_seed.pipeline import seed_database
 from mentara_seed.progress import ProgressBar, stream_is_terminal
 from mentara_seed.report import DatabaseInfo
 
-from ._options import SeedCommandMixin, add_common_arguments
+from ._options import SeedCommandMixin, add_common_arguments, jobs_count
 
 
 class Command(SeedCommandMixin):
@@ -45,6 +45,13 @@ class Command(SeedCommandMixin):
             "was asked to fill after its own pass; what was written stays.",
         )
         parser.add_argument(
+            "--jobs",
+            type=jobs_count,
+            default=None,
+            help="Worker processes generating rows, 1 to 64, or 'auto' for this machine's cores "
+            "(default: MENTARA_SEED['JOBS'], else 1); the data is the same for any number.",
+        )
+        parser.add_argument(
             "--no-progress",
             action="store_true",
             help="No progress bar on stderr (it is shown only on a terminal, and not at -v 0).",
@@ -65,6 +72,7 @@ class Command(SeedCommandMixin):
         no_progress: bool,
         verbosity: int,
         strict: bool = False,
+        jobs: int | None = None,
         **options: Any,
     ) -> str:
         show_progress = not no_progress and verbosity > 0 and stream_is_terminal(self.stderr)
@@ -87,6 +95,7 @@ class Command(SeedCommandMixin):
                 progress=bar,
                 announce=announce,
                 strict=strict,
+                jobs=jobs,
             )
         except StrictFailure as exc:
             self.stdout.write(self.render(exc.report, format, verbosity), ending="")
