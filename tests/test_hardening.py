@@ -211,12 +211,38 @@ def test_a_seeders_database_error_is_one_line_naming_step_model_and_constraint(t
         assert "Traceback" in traced.stderr and "IntegrityError" in traced.stderr
 
 
+@contextlib.contextmanager
+def sigint_as_at_a_terminal() -> Iterator[None]:
+    """Children started in the block get SIGINT's default disposition, as a command typed at a
+    terminal does. A suite started in the background by a non-interactive shell inherits SIGINT
+    ignored, and so would its children: Python then installs no KeyboardInterrupt handler, the
+    signal is lost and the paused run simply finishes. A handler (unlike SIG_IGN) is reset to
+    the default by exec, so setting one here for the duration of the fork is enough."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def start_paused_run(directory: Path, url: str, pause: int = 30) -> subprocess.Popen[str]:
     """A run paused inside its items step (two steps committed, rows of the third written) when
-    this returns."""
-    process = popen_store(
-        directory, url, *STORE_RUN, "--mode", "light", "--format", "json", STORE_PAUSE=str(pause)
-    )
+    this returns; it stays paused for ``pause`` seconds."""
+    with sigint_as_at_a_terminal():
+        process = popen_store(
+            directory,
+            url,
+            *STORE_RUN,
+            "--mode",
+            "light",
+            "--format",
+            "json",
+            STORE_PAUSE=str(pause),
+        )
     assert process.stdout is not None
     started = process.stdout.readline()
     assert started == "filling items\n", started + (process.stderr.read() if process.stderr else "")
@@ -226,9 +252,16 @@ def start_paused_run(directory: Path, url: str, pause: int = 30) -> subprocess.P
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_is_one_line_and_its_exit_status(tmp_path, signum, status):
     with store_databases(tmp_path) as (directory, (url,)):
-        process = start_paused_run(directory, url)
-        process.send_signal(signum)
-        out, err = process.communicate(timeout=60)
+        # Paused far longer than any load stretches the test: the run cannot finish before
+        # the signal, which is sent once the run says it is inside the items step.
+        process = start_paused_run(directory, url, pause=3600)
+        try:
+            process.send_signal(signum)
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
         result = subprocess.CompletedProcess(process.args, process.returncode, out, err)
         line = one_line(result)
         assert result.returncode == status
