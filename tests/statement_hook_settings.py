@@ -1,12 +1,12 @@
 """The demo's settings plus a test-only hook, for the crash test of ``test_reliability``: with
-``MENTARA_TEST_STATEMENT_LOG`` set, the time of every statement sent through Django is appended
-to that file; with ``MENTARA_TEST_KILL_AT_STATEMENT=N``, the process SIGKILLs itself just before
-its N-th statement. A kill at a known statement lands at the same point of the run on a loaded
-machine as on a quiet one, where a kill after a delay may come after the run has finished."""
+``MENTARA_TEST_STATEMENT_LOG`` set, every statement sent through Django is appended to that file
+(a line each, its start); with ``MENTARA_TEST_KILL_AT_STATEMENT=N``, the process SIGKILLs itself
+just before its N-th statement. A kill at a known statement lands at the same point of the run
+on a loaded machine as on a quiet one, where a kill after a delay may come after the run has
+finished."""
 
 import os
 import signal
-import time
 from typing import Any
 
 from django.db.backends.signals import connection_created
@@ -24,7 +24,7 @@ def _count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any
         os.kill(os.getpid(), signal.SIGKILL)
     if _LOG:
         with open(_LOG, "a") as log:
-            log.write(f"{time.monotonic():.6f}\n")
+            log.write(" ".join(sql.split())[:80] + "\n")
     return execute(sql, params, many, context)
 
 
