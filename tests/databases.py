@@ -96,3 +96,11 @@ def fresh_databases(names: Sequence[str]) -> Iterator[list[str]]:
         yield [server_url(name) for name in unique]
     finally:
         _admin([drop.format(name) for name in unique])
+
+
+def mysql_is_mariadb() -> bool:
+    """Whether the suite's MySQL-family server is MariaDB (asked of the server itself, so that
+    tests without database access can ask too)."""
+    with mysql_server() as cursor:
+        cursor.execute("SELECT VERSION()")
+        return "mariadb" in cursor.fetchone()[0].lower()

@@ -24,8 +24,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -55,7 +53,7 @@ from project.mentara.models import (
 )
 from tests.conftest import NOW
 from tests.databases import fresh_databases as shared_fresh_databases
-from tests.databases import server_url
+from tests.databases import mysql_server, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = str(ROOT / "manage.py")
@@ -63,8 +61,8 @@ NOW_ISO = "2026-01-15T12:00:00Z"
 SEED_OPTIONS = ("--seed", "3", "--now", NOW_ISO, "--format", "json")
 #: Messages every conversation is created with (docs/design.md, "conversations / messages in each").
 MESSAGES_PER_CONVERSATION = {"light": 3, "medium": 5, "heavy": 10}
-#: When a run is killed, as a fraction of the time an uninterrupted run takes from its first
-#: write to its exit (measured in the test, so the points fall inside the fill on any machine).
+#: Where a run is killed, as a fraction of the statements an uninterrupted run sends (the same
+#: statements on any machine, under any load, so each kill lands at the same point every time).
 KILL_POINTS = (0.15, 0.45, 0.75)
 PROCESS_TIMEOUT = 300
 
@@ -259,48 +257,60 @@ def test_four_processes_at_once_add_exactly_one_runs_rows() -> None:
 
 @dataclass
 class Kill:
-    delay: float
-    finished_first: bool
+    point: float
+    statement: int
     rows_at_kill: int = 0
 
 
-def start_heavy_run(database_url: str) -> tuple[subprocess.Popen[str], float]:
-    """A heavy run, returned once it names the database on stderr: just before its first write."""
-    process = popen_manage(database_url, "seed_dynamic", "--mode", "heavy", *SEED_OPTIONS)
-    assert process.stderr is not None
-    announced = process.stderr.readline()
-    if not announced.startswith("Seeding database"):
-        result = finish(process)
-        pytest.fail(f"the run did not announce a write: {announced}{result.stderr}")
-    return process, time.monotonic()
+#: The demo's settings with the test-only statement hook (``tests/statement_hook_settings.py``).
+HOOKED_SETTINGS = "tests.statement_hook_settings"
 
 
-def start_and_kill(database_url: str, delay: float) -> Kill:
-    process, announced_at = start_heavy_run(database_url)
-    time.sleep(max(0.0, announced_at + delay - time.monotonic()))
-    finished_first = process.poll() is not None
-    if not finished_first:
-        os.kill(process.pid, signal.SIGKILL)
-    result = finish(process)
-    if not finished_first:
-        assert result.returncode == -signal.SIGKILL, result.stderr
-    return Kill(delay, finished_first)
+def popen_hooked_heavy_run(database_url: str, **hook: str) -> subprocess.Popen[str]:
+    env = subprocess_env(database_url)
+    env.update(DJANGO_SETTINGS_MODULE=HOOKED_SETTINGS, **hook)
+    return subprocess.Popen(
+        [sys.executable, MANAGE, "seed_dynamic", "--mode", "heavy", *SEED_OPTIONS],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
-def test_a_run_killed_mid_fill_leaves_whole_steps_and_the_rerun_converges() -> None:
+def kill_statements(total: int) -> list[int]:
+    """For each of KILL_POINTS, the statement (1-based) at that fraction of the ``total`` the
+    uninterrupted run sent."""
+    return [max(1, round(point * total)) for point in KILL_POINTS]
+
+
+def test_a_run_killed_mid_fill_leaves_whole_steps_and_the_rerun_converges(tmp_path) -> None:
+    """Each kill is a real SIGKILL, sent by the run to itself just before the statement at 15%,
+    45% and 75% of the statements the uninterrupted run sent: the same statements a run sends
+    on every machine and under any load, so each kill lands at the same point of the run every
+    time (a kill after a delay could come after a slowed run had finished)."""
     with fresh_databases(1 + len(KILL_POINTS)) as (reference, *victims):
-        # The uninterrupted run, timed from its first write to its exit, places the kills.
-        uninterrupted, announced_at = start_heavy_run(reference)
+        log = tmp_path / "statements.log"
+        uninterrupted = popen_hooked_heavy_run(reference, MENTARA_TEST_STATEMENT_LOG=str(log))
         assert seed_json(finish(uninterrupted))["satisfied"]
-        fill_seconds = time.monotonic() - announced_at
+        total = len(log.read_text().splitlines())
         kills = [
-            start_and_kill(url, round(point * fill_seconds, 2))
-            for url, point in zip(victims, KILL_POINTS, strict=True)
+            Kill(point, statement)
+            for point, statement in zip(KILL_POINTS, kill_statements(total), strict=True)
         ]
+        # Side by side: a kill no longer depends on when it happens.
+        killed = [
+            popen_hooked_heavy_run(url, MENTARA_TEST_KILL_AT_STATEMENT=str(kill.statement))
+            for url, kill in zip(victims, kills, strict=True)
+        ]
+        for kill, process in zip(kills, killed, strict=True):
+            result = finish(process)
+            assert result.returncode == -signal.SIGKILL, (kill, result.stderr)
 
         for kill, after_kill in zip(kills, inspect_all(victims, "heavy"), strict=True):
             kill.rows_at_kill = after_kill.rows
-            assert after_kill.half_written == [], f"killed {kill.delay}s into the fill"
+            assert after_kill.half_written == [], f"killed at {kill}"
         reruns = [
             popen_manage(url, "seed_dynamic", "--mode", "heavy", *SEED_OPTIONS) for url in victims
         ]
@@ -310,20 +320,12 @@ def test_a_run_killed_mid_fill_leaves_whole_steps_and_the_rerun_converges() -> N
         expected, *recovered = inspect_all([reference, *victims], "heavy")
         assert expected.rows > 20_000
         for kill, actual in zip(kills, recovered, strict=True):
-            assert_same_content(actual, expected, f"killed {kill.delay}s into the fill")
+            assert_same_content(actual, expected, f"killed at {kill}")
 
-    print(f"heavy fill took {fill_seconds:.2f}s; kills: {kills}")  # shown with pytest -s / -rP
-    missed = [kill.delay for kill in kills if kill.finished_first]
-    if missed:
-        warnings.warn(
-            f"the heavy run had finished before the kill at {missed}s after its first write; "
-            "those points only checked a completed run",
-            stacklevel=1,
-        )
-    # At least one kill must land between two commits, or the test proved nothing about crashes.
-    assert any(
-        not kill.finished_first and 0 < kill.rows_at_kill < expected.rows for kill in kills
-    ), kills
+    print(f"{total} statements; kills: {kills}")  # shown with pytest -s / -rP
+    # At least one kill must land between two commits, or the test proved nothing about crashes
+    # (the first point may come before the first commit: whole steps only holds there too).
+    assert any(0 < kill.rows_at_kill < expected.rows for kill in kills), kills
 
 
 # 4. Bad environments ---------------------------------------------------------------------------
@@ -384,15 +386,30 @@ def test_a_missing_database_driver_is_one_command_error_line(
     assert_one_command_error_line(result, "driver", hint)
 
 
+def convert_to_myisam(database_url: str, table: str) -> None:
+    """``table`` moved to MyISAM, an engine without transactions (after dropping the foreign
+    keys it takes part in: MySQL refuses to move such a table, and MyISAM keeps none)."""
+    name = database_url.rsplit("/", 1)[1]
+    with mysql_server() as cursor:
+        cursor.execute(
+            "SELECT table_name, constraint_name FROM information_schema.referential_constraints"
+            " WHERE constraint_schema = %s AND (table_name = %s OR referenced_table_name = %s)",
+            [name, table, table],
+        )
+        for owner, constraint in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE `{name}`.`{owner}` DROP FOREIGN KEY `{constraint}`")
+        cursor.execute(f"ALTER TABLE `{name}`.`{table}` ENGINE=MyISAM")
+
+
 @pytest.mark.backend("mysql")
 def test_a_database_without_innodb_is_one_command_error_line_and_stays_empty() -> None:
-    """MySQL only: tables in a storage engine without transactions (MyISAM here, the server's
-    default for the migration) could not roll a failed step back."""
-    with fresh_databases(1, migrate=False) as (url,):
-        myisam = f"{url}?init_command=SET default_storage_engine=MyISAM"
-        assert manage(myisam, "migrate", "-v0").returncode == 0
+    """MariaDB and MySQL: a seeded table in a storage engine without transactions (MyISAM here,
+    which both servers have) could not roll a failed step back. The table is moved after the
+    migration: MySQL cannot migrate the demo onto MyISAM (no index on a generated column)."""
+    with fresh_databases(1) as (url,):
+        convert_to_myisam(url, "mentara_post")
         result = manage(url, "seed_dynamic", "--mode", "light", *SEED_OPTIONS)
-        assert_one_command_error_line(result, "MyISAM", "InnoDB", "mentara_post")
+        assert_one_command_error_line(result, "mentara_post (MyISAM)", "InnoDB")
         (inspection,) = inspect_all([url], "light")
         assert inspection.rows == 0
 

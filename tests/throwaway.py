@@ -98,9 +98,19 @@ class OrderSeeder(Seeder):
     def fill_items(self, ctx, gaps):
         products = list(ctx.objects(Product).order_by("name").values_list("pk", flat=True))
         if MISTAKE == "slow":
-            with connections[ctx.using].cursor() as cursor:
-                sleep = "pg_sleep" if connections[ctx.using].vendor == "postgresql" else "SLEEP"
-                cursor.execute(f"SELECT {sleep}(1)")
+            connection = connections[ctx.using]
+            with connection.cursor() as cursor:
+                if connection.vendor == "mysql" and not connection.mysql_is_mariadb:
+                    # MySQL's max_execution_time ends SLEEP() quietly (it returns 1); it
+                    # raises only for a SELECT that reads rows: this one reads 23 million
+                    # (about 2 s unbounded).
+                    cursor.execute(
+                        "SELECT count(*) FROM information_schema.collations a,"
+                        " information_schema.collations b, information_schema.collations c"
+                    )
+                else:
+                    sleep = "pg_sleep" if connection.vendor == "postgresql" else "SLEEP"
+                    cursor.execute(f"SELECT {sleep}(1)")
         for index, gap in enumerate(gaps):
             for ordinal in range(gap.current, gap.current + gap.missing):
                 product = products[0] if MISTAKE == "duplicate" else products[ordinal]
