@@ -178,7 +178,7 @@ class FillContext:
         self._streams = {}
         self.entity_rows = {}
 
-    def end_step(self) -> None:
+    def _end_step(self) -> None:
         """Forget every read of the step that ends: nothing held for a row or an entity outlives
         its step, so what a run holds between steps does not grow with the rows. The step's
         rows are written, so the next read sees them: claim_unique and unique_values check the
@@ -247,7 +247,7 @@ class FillContext:
         ):
             yield
             self.writer.finish()
-        self.end_step()
+        self._end_step()
 
     def _write(self, model: type[M], rows: list[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
