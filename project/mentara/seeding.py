@@ -451,7 +451,9 @@ class PostPool(Sequence[tuple[int, int, datetime]]):
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        posted = (_EPOCH + self.times[index] * _MICROSECOND).astimezone(self.tz)
+        posted = _EPOCH + timedelta(microseconds=self.times[index])
+        if self.tz is not UTC:
+            posted = posted.astimezone(self.tz)
         return (self.pks[index], self.authors[index], posted)
 
 
