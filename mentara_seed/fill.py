@@ -180,6 +180,19 @@ class FillContext:
         self._streams = {}
         self.entity_rows = {}
 
+    def _end_step(self) -> None:
+        """Forget every read of the step that ends: nothing held for a row or an entity outlives
+        its step, so what a run holds between steps does not grow with the rows. The step's
+        rows are written, so the next read sees them: claim_unique and unique_values check the
+        database again, and cached reads are read again."""
+        self._cache.clear()
+        self._unique.clear()
+        self._candidates.clear()
+        self._claimed.clear()
+        self._claims_since_checkpoint = []
+        self._streams = {}
+        self.entity_rows = {}
+
     def rng(self, *parts: object) -> Rand:
         """A generator keyed by the seed, the step's model, and ``parts`` (entity key, purpose,
         ordinal): the same parts always give the same values."""
@@ -236,6 +249,7 @@ class FillContext:
         ):
             yield
             self.writer.finish()
+        self._end_step()
 
     def _write(self, model: type[M], rows: list[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:

@@ -492,6 +492,7 @@ def _with_shortfalls(
                 result,
                 short_entities=len(left),
                 short_rows=sum(gap.missing for gap in left),
+                asked=frozenset(),  # read: no key of an entity outlives its pass
             )
         )
     return marked

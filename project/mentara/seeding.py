@@ -10,9 +10,10 @@ from __future__ import annotations
 import bisect
 import itertools
 import uuid
+from array import array
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -424,17 +425,50 @@ def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
             )
 
 
-def posts_by_community(ctx: FillContext) -> dict[Any, list[tuple]]:
-    """(pk, author_id, created_at) of every post, by community, oldest first. Comments and hearts
-    of clients and therapists all draw from it: read once, again only after posts were added."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
-    def load() -> dict[Any, list[tuple]]:
-        grouped: dict[Any, list[tuple]] = defaultdict(list)
+
+class PostPool(Sequence[tuple[int, int, datetime]]):
+    """A community's posts as (pk, author_id, created_at), oldest first, held as three arrays of
+    64-bit ints (24 bytes a post instead of about 170 as tuples): the read of every post is the
+    largest a step holds. Each item is rebuilt exactly as read (same instant, same tzinfo)."""
+
+    def __init__(self) -> None:
+        self.pks = array("q")
+        self.authors = array("q")
+        self.times = array("q")
+        self.tz: tzinfo | None = None
+
+    def append(self, pk: int, author_id: int, created_at: datetime) -> None:
+        self.pks.append(pk)
+        self.authors.append(author_id)
+        self.times.append((created_at - _EPOCH) // _MICROSECOND)
+        self.tz = created_at.tzinfo
+
+    def __len__(self) -> int:
+        return len(self.pks)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        posted = _EPOCH + timedelta(microseconds=self.times[index])
+        if self.tz is not UTC:
+            posted = posted.astimezone(self.tz)
+        return (self.pks[index], self.authors[index], posted)
+
+
+def posts_by_community(ctx: FillContext) -> dict[Any, PostPool]:
+    """(pk, author_id, created_at) of every post, by community, oldest first. Comments and hearts
+    of clients and therapists all draw from it: read once a step, compactly (``PostPool``)."""
+
+    def load() -> dict[Any, PostPool]:
+        grouped: dict[Any, PostPool] = defaultdict(PostPool)
         rows = ctx.objects(Post).order_by("created_at", "pk")
-        for community_id, *post in rows.values_list(
+        for community_id, pk, author_id, created_at in rows.values_list(
             "community_id", "pk", "author_id", "created_at"
-        ):
-            grouped[community_id].append(tuple(post))
+        ).iterator(chunk_size=ctx.batch_size):
+            grouped[community_id].append(pk, author_id, created_at)
         return grouped
 
     return ctx.cached("posts_by_community", load, Post)
