@@ -93,9 +93,9 @@ class LongTail(Distribution):
         return min(minimum + math.floor(above), cap)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 18)
 def entity_draw(step_id: str, key: Any) -> float:
     """The uniform draw in [0, 1) behind an entity's own target (cached: the verify audit and
-    later passes ask again for the same entities; 65,536 entries, about 18 MB at most, so memory
+    later passes ask again for the same entities; 262,144 entries, about 68 MB at most, so memory
     does not grow with the entities)."""
     return derive_seed("mentara_seed.target", step_id, key) / 2.0**64

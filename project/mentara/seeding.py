@@ -460,7 +460,8 @@ class PostPool(Sequence[tuple[int, int, datetime]]):
 
 def posts_by_community(ctx: FillContext) -> dict[Any, PostPool]:
     """(pk, author_id, created_at) of every post, by community, oldest first. Comments and hearts
-    of clients and therapists all draw from it: read once a step, compactly (``PostPool``)."""
+    of clients and therapists all draw from it: read once, again only after posts were added,
+    and held compactly (``PostPool``)."""
 
     def load() -> dict[Any, PostPool]:
         grouped: dict[Any, PostPool] = defaultdict(PostPool)
