@@ -231,9 +231,17 @@ SHELL_CASES = [
 def test_command_line_error_is_one_line_on_stderr(command, args, line):
     """From a shell: exit status 1, one line on stderr, nothing on stdout, no traceback.
     (call_command hides how manage.py reports errors, so this runs manage.py.)"""
+    completed = run_manage(command, *args)
+    assert completed.stdout == ""
+    assert completed.stderr.splitlines() == [line]
+    assert completed.returncode == 1
+
+
+def run_manage(*args: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` with the test settings, as a shell would run it."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
-    completed = subprocess.run(
-        [sys.executable, "manage.py", command, *args],
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -241,9 +249,6 @@ def test_command_line_error_is_one_line_on_stderr(command, args, line):
         timeout=120,
         check=False,
     )
-    assert completed.stdout == ""
-    assert completed.stderr.splitlines() == [line]
-    assert completed.returncode == 1
 
 
 # The Python API -----------------------------------------------------------------------------
@@ -329,16 +334,7 @@ def test_bad_jobs_is_one_line_and_writes_nothing(run_command, settings, command,
 
 
 def test_bad_jobs_from_a_shell_is_one_line_on_stderr():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "seed_dynamic", "--jobs", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed = run_manage("seed_dynamic", "--jobs", "0")
     assert completed.stdout == ""
     assert completed.stderr.splitlines() == [
         "CommandError: argument --jobs: expected a whole number from 1 to 64 or 'auto', got '0'"
