@@ -215,6 +215,20 @@ class FillContext:
             self._buffers[model] = []
             self._write(model, buffer, returning=False)
 
+    def add_rows(self, model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+        """``add(model, **row)`` for each row, without the keyword round trip: the same queue,
+        written in the same batches (how a ``--jobs`` worker's rows are replayed)."""
+        size = self.batch_size
+        start = 0
+        while start < len(rows):
+            buffer = self._buffers[model]
+            take = max(size - len(buffer), 1)
+            buffer.extend(rows[start : start + take])
+            start += take
+            if len(buffer) >= size:
+                self._buffers[model] = []
+                self._write(model, buffer, returning=False)
+
     def insert(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
         """Insert rows now and return them with primary keys (for rows that others refer to)."""
         self.flush(model)
@@ -257,11 +271,17 @@ class FillContext:
             return []
         self._complete_required_fields(model, rows)
         created = self.writer.write(model, rows, returning=returning)
-        self._written[model._meta.concrete_model] += len(rows)
-        label = model._meta.concrete_model._meta.label
-        self.added[label] += len(rows)
-        self.step_added[label] += len(rows)
+        self._count_written(model, len(rows))
         return created
+
+    def _count_written(self, model: type[models.Model], count: int) -> None:
+        """Count rows of ``model`` written outside ``_write`` too (a worker's COPY data): the
+        report's numbers and every cached read's version depend on it."""
+        concrete = model._meta.concrete_model or model
+        self._written[concrete] += count
+        label = concrete._meta.label
+        self.added[label] += count
+        self.step_added[label] += count
 
     def _complete_required_fields(
         self, model: type[models.Model], rows: list[dict[str, Any]]

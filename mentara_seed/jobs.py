@@ -46,10 +46,17 @@ from .fill import FillContext, _fast_time_reads
 from .writers import PostgresCopyWriter
 
 try:  # psycopg 3's binary COPY row encoder and signature, for rows workers encode
+    from psycopg._copy_base import BinaryFormatter
     from psycopg._copy_base import _binary_signature as _BINARY_SIGNATURE
     from psycopg._copy_base import format_row_binary as _format_row_binary
+    from psycopg.adapt import Transformer as _Transformer
 
-    _PSYCOPG_INTERNALS = True
+    # The formatter state the parent appends a worker's bytes behind (see _copy_rows): checked
+    # here so another psycopg layout falls back to rows rather than failing a step.
+    _PSYCOPG_INTERNALS = all(
+        hasattr(BinaryFormatter(_Transformer()), name)
+        for name in ("_signature_sent", "_row_mode", "_write_buffer")
+    )
 except ImportError:  # psycopg 2, or another psycopg 3 layout: workers send rows instead
     _PSYCOPG_INTERNALS = False
 
@@ -238,7 +245,7 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
             _kind, model, names, values, pending = record
             if pending:
                 values = [_resolved(row, pending, keys) for row in values]
-            _add_rows(ctx, model, [dict(zip(names, row, strict=True)) for row in values])
+            ctx.add_rows(model, [dict(zip(names, row, strict=True)) for row in values])
         elif kind == _COPY:
             _kind, model, names, binary, count, data = record
             _copy_rows(ctx, model, names, binary, count, data)
@@ -286,10 +293,7 @@ def _copy_rows(
         formatter._write_buffer += data
         buffer, formatter._write_buffer = formatter._write_buffer, bytearray()
         copy._write(buffer)
-    ctx._written[concrete] += count
-    label = concrete._meta.label
-    ctx.added[label] += count
-    ctx.step_added[label] += count
+    ctx._count_written(model, count)
 
 
 def _resolved(row: tuple, pending: set[int], keys: dict[int, Any]) -> tuple:
@@ -299,21 +303,6 @@ def _resolved(row: tuple, pending: set[int], keys: dict[int, Any]) -> tuple:
         if type(value) is Pending:
             values[index] = keys[value.ref]
     return tuple(values)
-
-
-def _add_rows(ctx: FillContext, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """``ctx.add(model, **row)`` for each row, without the keyword round trip: the same queue,
-    written in the same batches."""
-    size = ctx.batch_size
-    start = 0
-    while start < len(rows):
-        buffer = ctx._buffers[model]
-        take = max(size - len(buffer), 1)
-        buffer.extend(rows[start : start + take])
-        start += take
-        if len(buffer) >= size:
-            ctx._buffers[model] = []
-            ctx._write(model, buffer, returning=False)
 
 
 # In the workers ------------------------------------------------------------------------------
