@@ -160,11 +160,12 @@ def prepare(
     using: str,
     registry: SeedRegistry,
     jobs: int | str | None = None,
-) -> tuple[list[Step], AuditContext, int]:
-    """Validate everything, touching nothing; raise ``SeedingError`` on the first problem."""
+) -> tuple[list[Step], AuditContext, int, int]:
+    """Validate everything, touching nothing; raise ``SeedingError`` on the first problem.
+    Returns the steps, the audit context, the batch size and the number of workers."""
     check_settings_types()
     mode, scale, seed, now = _options(mode, scale, seed, now)
-    validate_jobs(jobs if jobs is not None else seed_settings.jobs)
+    workers = validate_jobs(jobs if jobs is not None else seed_settings.jobs)
     batch_size = validate_positive_int("BATCH_SIZE", seed_settings.batch_size)
     validate_registry(registry)
     raise_first_error(registry)
@@ -182,6 +183,7 @@ def prepare(
         steps,
         AuditContext(using=using, mode=mode, now=now, seed=seed, scale=scale),
         batch_size,
+        workers,
     )
 
 
@@ -235,10 +237,9 @@ def seed_database(
     the data is the same for any number.
     """
     started = time.perf_counter()
-    steps, ctx, batch_size = prepare(
+    steps, ctx, batch_size, workers = prepare(
         mode=mode, scale=scale, seed=seed, now=now, using=database, registry=registry, jobs=jobs
     )
-    workers = validate_jobs(jobs if jobs is not None else seed_settings.jobs)
     writes = not (audit_only or dry_run)
     if writes and not settings.DEBUG and not (allow_production or seed_settings.allow_production):
         info = database_info(database)
