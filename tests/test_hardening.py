@@ -234,7 +234,7 @@ def sigint_as_at_a_terminal() -> Iterator[None]:
 
 def start_paused_run(directory: Path, url: str, pause: int = 30) -> subprocess.Popen[str]:
     """A run paused inside its items step (two steps committed, rows of the third written) when
-    this returns; it stays paused for ``pause`` seconds."""
+    this returns; it stays paused for ``pause`` seconds, or until ``resume_paused_run``."""
     with sigint_as_at_a_terminal():
         process = popen_store(
             directory,
@@ -245,6 +245,7 @@ def start_paused_run(directory: Path, url: str, pause: int = 30) -> subprocess.P
             "--format",
             "json",
             STORE_PAUSE=str(pause),
+            STORE_RESUME=str(directory / "resume"),
         )
     assert process.stdout is not None
     started = process.stdout.readline()
@@ -279,6 +280,10 @@ def test_a_signal_is_one_line_and_its_exit_status(tmp_path, signum, status):
         assert len(store_rows(directory, url)["items"]) == 6
 
 
+def resume_paused_run(directory: Path) -> None:
+    (directory / "resume").touch()
+
+
 def database_name(url: str) -> str:
     return url.removeprefix("sqlite:///") if url.startswith("sqlite") else url.rsplit("/", 1)[1]
 
@@ -307,7 +312,7 @@ def test_postgres_a_lost_connection_is_one_line(tmp_path):
     test_mysql_a_lost_connection_is_one_line; SQLite has no server connection to lose, its
     counterpart is the signal test (the process stops mid-step)."""
     with store_databases(tmp_path) as (directory, (url,)):
-        process = start_paused_run(directory, url, pause=2)
+        process = start_paused_run(directory, url, pause=3600)
         with admin_connection() as admin:
             terminated = admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -315,6 +320,7 @@ def test_postgres_a_lost_connection_is_one_line(tmp_path):
                 [database_name(url)],
             ).fetchall()
         assert terminated and all(row[0] for row in terminated)
+        resume_paused_run(directory)
         out, err = process.communicate(timeout=120)
         line = one_line(subprocess.CompletedProcess(process.args, process.returncode, out, err))
         assert line.startswith("CommandError: step store.Order.items failed on database default")
@@ -393,7 +399,7 @@ def test_mysql_a_lost_connection_is_one_line(tmp_path):
     """KILL of the run's connection mid-step: the MariaDB counterpart of
     test_postgres_a_lost_connection_is_one_line."""
     with store_databases(tmp_path) as (directory, (url,)):
-        process = start_paused_run(directory, url, pause=2)
+        process = start_paused_run(directory, url, pause=3600)
         with mysql_server() as admin:
             admin.execute(
                 "SELECT ID FROM information_schema.PROCESSLIST"
@@ -404,6 +410,7 @@ def test_mysql_a_lost_connection_is_one_line(tmp_path):
             assert ids
             for connection_id in ids:
                 admin.execute(f"KILL {int(connection_id)}")
+        resume_paused_run(directory)
         out, err = process.communicate(timeout=120)
         line = one_line(subprocess.CompletedProcess(process.args, process.returncode, out, err))
         assert line.startswith(

@@ -71,8 +71,19 @@ PAUSE = float(os.environ.get("STORE_PAUSE", "0"))
 # batch written at the 2,500th order with the default BATCH_SIZE) holds whatever it holds.
 LOAD_PAUSE = float(os.environ.get("STORE_LOAD_PAUSE", "0"))
 ORDERS = int(os.environ.get("STORE_ORDERS", "30"))
+# A file whose creation ends the pause at once, so that a test does something to the paused
+# run (kills its connection) and then lets it go on, however slowly the machine runs.
+RESUME = os.environ.get("STORE_RESUME", "")
 # Small loads become bulk loads here, so that every writer meets these table names in DDL too.
 BulkLoads.min_rows = int(os.environ.get("STORE_BULK_MIN_ROWS", "50"))
+
+
+def wait_for_resume(seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if RESUME and os.path.exists(RESUME):
+            return
+        time.sleep(0.02 if RESUME else max(deadline - time.monotonic(), 0))
 
 
 @register(Product)
@@ -122,7 +133,7 @@ class OrderSeeder(Seeder):
                 ctx.flush()
                 if index == 0:
                     print("filling items", flush=True)
-                time.sleep(PAUSE)
+                wait_for_resume(PAUSE)
 """
 
 SETTINGS = """

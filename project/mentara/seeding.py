@@ -1016,28 +1016,46 @@ class TherapistSeeder(MemberSeeder):
         self._link_clients(ctx, [(gap, gap.missing) for gap in gaps], "clients")
 
     def _link_clients(
-        self, ctx: FillContext, wanted: Sequence[tuple[Gap, int]], purpose: str
+        self,
+        ctx: FillContext,
+        wanted: Sequence[tuple[Gap, int]],
+        purpose: str,
+        *,
+        for_past_meetings: bool = False,
     ) -> dict[Any, list[tuple[Any, datetime]]]:
         """New active relationships, ``count`` for each therapist's gap: clients without a
         therapist first (those who signed up in the last days last), new clients only when every
-        existing one has a therapist. Returns each therapist's new (client_id, started_at)."""
+        existing one has a therapist. Returns each therapist's new (client_id, started_at).
+
+        ``for_past_meetings``: the relationships are made for a past session (a note, a review),
+        so only clients settled for ``LINK_LEAD`` qualify. A newcomer linked for that purpose
+        could have no past session, leaving the therapist short and the newcomer with a
+        therapist, hence new gaps, in every pass (as when ``now`` is earlier than the sign-ups
+        an earlier run made). Therapists who joined within ``LINK_LEAD`` get none, for the
+        same reason."""
         wanted = [(gap, count) for gap, count in wanted if count > 0]
         if not wanted:
             return {}
+        settled = ctx.now - LINK_LEAD
+        therapist_joined = dates_joined(ctx, [gap.pk for gap, _count in wanted])
+        if for_past_meetings:
+            wanted = [(gap, count) for gap, count in wanted if therapist_joined[gap.pk] <= settled]
+            if not wanted:
+                return {}
         unlinked = list(
             people(ctx, Client)
             .exclude(Exists(ClientTherapist.objects.filter(client=OuterRef("pk"), status=ACTIVE)))
             .order_by(CodePointOrder("username"))
             .values_list("pk", "date_joined")
         )
-        settled = ctx.now - LINK_LEAD
-        free = [c for c in unlinked if c[1] <= settled] + [c for c in unlinked if c[1] > settled]
+        free = [c for c in unlinked if c[1] <= settled]
+        if not for_past_meetings:
+            free += [c for c in unlinked if c[1] > settled]
         needed = sum(count for _gap, count in wanted)
         if len(free) < needed:
             keys = [(f"{purpose}-of", g.key, n) for g, count in wanted for n in range(count)]
             new = create_users(ctx, Role.CLIENT, keys, newcomers=False)
             free += [(user.pk, user.date_joined) for user in new][: needed - len(free)]
-        therapist_joined = dates_joined(ctx, [gap.pk for gap, _count in wanted])
         made: dict[Any, list[tuple[Any, datetime]]] = defaultdict(list)
         clients = iter(free)
         for gap, count in wanted:
@@ -1146,7 +1164,9 @@ class TherapistSeeder(MemberSeeder):
             if len(meetings.get(gap.pk, ())) < gap.missing
             and not any(can_meet_in_the_past(ctx, link) for link in links.get(gap.pk, ()))
         ]
-        for pk, linked in self._link_clients(ctx, short, "notes-clients").items():
+        for pk, linked in self._link_clients(
+            ctx, short, "notes-clients", for_past_meetings=True
+        ).items():
             links[pk] = [*links.get(pk, ()), *linked]
         for gap in gaps:
             available = list(meetings.get(gap.pk, ()))
@@ -1195,7 +1215,9 @@ class TherapistSeeder(MemberSeeder):
                 and can_meet_in_the_past(ctx, link)
             ]
             short.append((gap, gap.missing - len(reviewers[gap.pk]) - len(fresh[gap.pk])))
-        for pk, linked in self._link_clients(ctx, short, "reviews-clients").items():
+        for pk, linked in self._link_clients(
+            ctx, short, "reviews-clients", for_past_meetings=True
+        ).items():
             done = set(reviewed.get(pk, ()))
             fresh[pk] += [
                 link for link in linked if link[0] not in done and can_meet_in_the_past(ctx, link)
