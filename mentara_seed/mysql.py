@@ -262,6 +262,12 @@ class MysqlBulkLoads(BulkLoads):
                 for table, mark in sorted(watermarks.items()):
                     foreign_keys, key = self._table_schema(cursor, table)
                     above = f"c.{quote(key)} > %s" if key and mark is not None else ""
+                    params = [mark] if above else []
+                    if len(foreign_keys) > 1 and not _any_dangling(
+                        cursor, quote, table, foreign_keys, above, params
+                    ):
+                        continue
+                    # One anti-join per key: the first broken one names its row.
                     for name, column, parent, parent_column in foreign_keys:
                         check_references(
                             cursor,
@@ -274,7 +280,7 @@ class MysqlBulkLoads(BulkLoads):
                             child_from=quote(table),
                             parent_from=quote(parent),
                             where=above,
-                            params=[mark] if above else [],
+                            params=params,
                         )
         finally:
             self.reset()
@@ -287,6 +293,27 @@ class MysqlBulkLoads(BulkLoads):
             with connections[self.using].cursor() as cursor:
                 cursor.execute("SET SESSION foreign_key_checks = 1")
         super().reset()
+
+
+def _any_dangling(
+    cursor: Any,
+    quote: Any,
+    table: str,
+    foreign_keys: Sequence[tuple[str, str, str, str]],
+    where: str,
+    params: Sequence[Any],
+) -> bool:
+    """Whether a row of ``table`` (those ``where`` selects, as ``c``) breaks any of its foreign
+    keys: every key in one pass over the rows. MariaDB reads a table's new rows once instead of
+    once per key (a heavy x10 build's messages: 0.26 to 0.36 s against 0.49 to 0.59 s)."""
+    broken = " OR ".join(
+        f"(c.{quote(column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {quote(parent)} p"
+        f" WHERE p.{quote(parent_column)} = c.{quote(column)}))"
+        for _name, column, parent, parent_column in foreign_keys
+    )
+    restrict = f"{where} AND " if where else ""
+    cursor.execute(f"SELECT 1 FROM {quote(table)} c WHERE {restrict}({broken}) LIMIT 1", params)
+    return cursor.fetchone() is not None
 
 
 def _keys(cursor: Any) -> dict[str, tuple[list[tuple[str, str, str, str]], str | None]]:
