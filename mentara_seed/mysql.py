@@ -9,8 +9,9 @@ Rows whose primary keys the caller needs go through ``bulk_create``, which reads
 
 ``MysqlBulkLoads``: MySQL commits any DDL at once, which would break "every step is one
 transaction", so a bulk load drops nothing; it turns the session's per-row foreign-key checks
-off for the rest of its step and checks every row written meanwhile with one anti-join per
-foreign key before the step commits.
+off for the rest of its step and checks every row written meanwhile before the step commits:
+all of a table's foreign keys in one pass over its new rows, then, only if a row is broken, one
+anti-join per key to name it.
 
 ``LOAD DATA LOCAL INFILE`` is not used: it needs ``local_infile`` on the client connection (an
 option of the user's ``DATABASES``), and lets the server read any file the client can.
@@ -249,8 +250,9 @@ class MysqlBulkLoads(BulkLoads):
             return cursor.fetchone()[0]
 
     def finish(self) -> None:
-        """Validate every unchecked row, one anti-join per foreign key; a row that references
-        nothing fails the step (an IntegrityError, as the per-row check would have raised)."""
+        """Validate every unchecked row, all of a table's foreign keys in one pass; a row that
+        references nothing fails the step (an IntegrityError, as the per-row check would have
+        raised)."""
         watermarks = self._watermarks
         if not watermarks:
             self.reset()
