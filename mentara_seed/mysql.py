@@ -314,7 +314,10 @@ def _any_dangling(
         for _name, column, parent, parent_column in foreign_keys
     )
     restrict = f"{where} AND " if where else ""
-    cursor.execute(f"SELECT 1 FROM {quote(table)} c WHERE {restrict}({broken}) LIMIT 1", params)
+    first = quote(foreign_keys[0][1])
+    cursor.execute(
+        f"SELECT c.{first} FROM {quote(table)} c WHERE {restrict}({broken}) LIMIT 1", params
+    )
     return cursor.fetchone() is not None
 
 
