@@ -9,8 +9,8 @@ upkeep a database can do once for the whole load before the step commits.
   table's secondary indexes (and on PostgreSQL its foreign keys) are dropped and rebuilt, with
   their exact definitions, before the step commits, as PostgreSQL's "Populating a Database"
   advises: one sort per index instead of a btree insert per row.
-- MariaDB and MySQL (``mysql.MysqlBulkLoads``): per-row foreign-key checks off for the step, one
-  anti-join per key before it commits.
+- MariaDB and MySQL (``mysql.MysqlBulkLoads``): per-row foreign-key checks off for the step, all
+  of a table's keys checked in one pass over its new rows before it commits.
 
 Everything happens inside the step's transaction, so a failing step (or a row that breaks a
 foreign key) rolls back whatever the load changed with its rows.

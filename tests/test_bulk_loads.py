@@ -116,6 +116,8 @@ def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(
         assert len(off) >= 10
         assert len(schema_statements(queries, "foreign_key_checks = 1")) == len(off)
         assert len(schema_statements(queries, "AND NOT EXISTS")) >= len(off)
+        # The keys of every table the loads check, read once for the run, in one query.
+        assert len(schema_statements(queries, "information_schema.KEY_COLUMN_USAGE")) == 1
         return
     if connection.vendor == "postgresql":
         # No DDL: the loads skipped the per-row triggers, then locked each referenced row once
@@ -375,6 +377,32 @@ def test_a_small_write_after_a_bulk_load_in_the_same_step_is_still_checked(monke
     # Checks are back on for whatever the connection does next.
     with pytest.raises(IntegrityError), transaction.atomic():
         Heart.objects.create(user=user, post_id=post.pk + 1000, created_at=NOW)
+
+
+@pytest.mark.parametrize("dangling", ["user_id", "post_id"])
+def test_a_row_that_breaks_any_one_of_its_foreign_keys_is_caught_and_named(monkeypatch, dangling):
+    """On MySQL the keys of a table are checked in one pass over its rows, then each broken
+    one is looked for on its own: the error names the key and the value, as before."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 1)
+    user, post = community_post()
+    good = {"user_id": user.pk, "post_id": post.pk, "created_at": NOW}
+    writer = writer_for("default", 100)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(IntegrityError) as excinfo,
+        transaction.atomic(),
+    ):
+        writer.write(Heart, [good, {**good, dangling: good[dangling] + 1000}], returning=False)
+        writer.finish()
+    assert bulk_loads_begun(queries)
+    if connection.vendor != "sqlite":
+        assert f"mentara_heart.{dangling} = {good[dangling] + 1000}" in str(excinfo.value)
+    assert not Heart.objects.exists()
+    writer = writer_for("default", 100)
+    with transaction.atomic():
+        writer.write(Heart, [good], returning=False)
+        writer.finish()
+    assert Heart.objects.count() == 1
 
 
 # PostgreSQL's default path: no table lock beyond the rows', triggers skipped only where nothing
