@@ -5,6 +5,7 @@ value the demo draws."""
 from __future__ import annotations
 
 import pytest
+from django.db import models
 
 import mentara_seed
 from mentara_seed import pipeline
@@ -12,9 +13,11 @@ from mentara_seed.auditing import audit_steps, count_totals
 from mentara_seed.conf import NUMBER_KEYS
 from mentara_seed.rand import Rand
 from mentara_seed.registry import SeedRegistry, site
+from mentara_seed.values import UNIQUE_ATTEMPTS, RowMaker
 from project.mentara import content
 from project.mentara.models import Comment, Membership, Message, Post
 from tests.declarative_app import seeding as shop
+from tests.declarative_app.models import Customer, Tag
 
 from .conftest import NOW
 
@@ -93,14 +96,15 @@ def test_a_run_past_the_cap_is_refused_with_the_estimate_and_writes_nothing(sett
     assert sum(count_totals(site, "default").values()) == 0
 
 
-def largest_accepted_scale(mode: str) -> int:
+def largest_accepted_scale(mode: str, registry: SeedRegistry = site) -> int:
     """The largest ``--scale`` the default cap lets through on an empty database (the estimate
     grows with the scale: a bisection over it)."""
     cap = NUMBER_KEYS["MAX_ROWS"]
-    low, high = 1, cap // max(estimate(mode, 1), 1) + 1
+    low, high = 1, cap // max(estimate(mode, 1, registry), 1) + 1
     while low < high:
         middle = (low + high + 1) // 2
-        low, high = (middle, high) if estimate(mode, middle) <= cap else (low, middle - 1)
+        fits = estimate(mode, middle, registry) <= cap
+        low, high = (middle, high) if fits else (low, middle - 1)
     return low
 
 
@@ -137,3 +141,36 @@ def test_the_largest_accepted_scale_has_room_for_every_unique_value() -> None:
         return base if attempt == 0 else f"{base}{attempt + 1}"
 
     assert claimed(people, username) < 1000
+
+
+def drawn_until_free(model: type[models.Model], field: str, count: int, names: bool) -> int:
+    """Complete ``count`` rows' ``field`` as ``RowMaker.complete`` does (a fresh draw from the
+    row's own generator while the value is taken, ``UNIQUE_ATTEMPTS`` at most); the most draws
+    one row needed."""
+    make = RowMaker._text_maker(None, model._meta.get_field(field), True)  # type: ignore[arg-type]
+    taken: set[str] = set()
+    worst = 0
+    for n in range(count):
+        rng = Rand("row", n)
+        row: dict[str, object] = {}
+        if names:  # what the email is derived from, drawn first as the row's own fields are
+            row |= {"first_name": rng.first_name(), "last_name": rng.last_name()}
+        draws = 0
+        while draws == 0 or row[field] in taken:
+            row[field] = make(rng, row, None, None)
+            draws += 1
+        taken.add(str(row[field]))
+        worst = max(worst, draws)
+    return worst
+
+
+@pytest.mark.django_db
+def test_the_shops_unique_values_fit_its_largest_accepted_scale() -> None:
+    """The declarative shop's automatic unique values at the largest heavy scale the default cap
+    accepts: a tag's name (from a pool of 400 words, then numbered), a customer's email (from
+    the names, then numbered) are found well within ``UNIQUE_ATTEMPTS`` draws. (A SKU or an
+    order's number is ten random digits: millions of them collide rarely.)"""
+    scale = largest_accepted_scale("heavy", shop.registry)
+    assert scale > 100  # the estimate is about 80,000 rows per unit of scale
+    assert drawn_until_free(Tag, "name", 60 * scale, names=False) < UNIQUE_ATTEMPTS / 4
+    assert drawn_until_free(Customer, "email", 2000 * scale, names=True) < UNIQUE_ATTEMPTS / 4
