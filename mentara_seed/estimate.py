@@ -45,16 +45,23 @@ def _targets(distribution: Distribution, minimum: int, cap: int) -> tuple[int, .
     )
 
 
-def mean_over_targets(target: Target, value: Callable[[int], float] = float) -> float:
-    """The mean of ``value(own target)`` over the entities: ``value(minimum)`` without a
-    distribution."""
+@functools.lru_cache(maxsize=256)
+def _mean(distribution: Distribution, minimum: int, cap: int) -> float:
+    return sum(_targets(distribution, minimum, cap)) / MEAN_DRAWS
+
+
+def mean_over_targets(target: Target, value: Callable[[int], float] | None = None) -> float:
+    """The mean of ``value(own target)`` (the target itself without ``value``) over the
+    entities: ``value(minimum)`` without a distribution."""
     if target.distribution is None or target.cap is None or target.cap <= target.minimum:
-        return float(value(target.minimum))
+        return float(value(target.minimum) if value is not None else target.minimum)
     try:
+        if value is None:
+            return _mean(target.distribution, target.minimum, target.cap)
         targets = _targets(target.distribution, target.minimum, target.cap)
     except TypeError:  # a distribution of the project's own that cannot be hashed
         targets = _targets.__wrapped__(target.distribution, target.minimum, target.cap)
-    return sum(map(value, targets)) / MEAN_DRAWS
+    return sum(map(value, targets) if value is not None else targets) / MEAN_DRAWS
 
 
 def created_rows(step: Step) -> tuple[str, str] | None:
@@ -139,9 +146,10 @@ def estimate_rows(
                             if model == made[0] and via != made[1]
                         )
                         share = other / totals[label]
-                    rows += fresh * mean_over_targets(
-                        step.target, lambda own, share=share: max(0.0, own - share)
+                    lacking = (
+                        (lambda own, share=share: max(0.0, own - share)) if share > 0 else None
                     )
+                    rows += fresh * mean_over_targets(step.target, lacking)
                     entities += fresh
             if rows <= 0:
                 continue
