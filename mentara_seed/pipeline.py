@@ -136,19 +136,12 @@ def check_time_span(steps: list[Step], now: datetime, vendor: str) -> None:
         )
 
 
-def estimate_rows(steps: list[Step], gaps: list[Gap]) -> int:
-    """The rows a run would add: what the gaps miss, plus each requirement's minimum for every
-    entity the population steps would create. A lower bound for rows made several levels deep
-    (messages of new conversations), enough to refuse a scale that could never fit."""
-    estimate = sum(max(gap.missing, 0) for gap in gaps)
-    new_entities: dict[str, int] = {}
-    for gap in gaps:
-        if gap.step.is_population:
-            new_entities[gap.step.seeder.label] = max(gap.missing, 0)
-    for step in steps:
-        if not step.is_population:
-            estimate += step.target.minimum * new_entities.get(step.seeder.label, 0)
-    return estimate
+def estimate_rows(steps: list[Step], gaps: list[Gap], counts: dict[str, int] | None = None) -> int:
+    """The rows a run would add, from the audit, the counts before it and the requirement table
+    alone (no query, no work per row): see ``mentara_seed.estimate``."""
+    from .estimate import estimate_rows as estimate
+
+    return estimate(steps, gaps, counts)
 
 
 def prepare(
@@ -287,7 +280,7 @@ def _run(
         report.counts_before = count_totals(registry, database)
         report.gaps = audit_steps(steps, ctx)
         if not audit_only:
-            _check_estimate(steps, report.gaps)
+            _check_estimate(steps, report.gaps, report.counts_before)
         if audit_only:
             report.counts = dict(report.counts_before)
         elif dry_run:
@@ -309,9 +302,9 @@ def _run(
             report.remaining = list(report.gaps)
 
 
-def _check_estimate(steps: list[Step], gaps: list[Gap]) -> None:
+def _check_estimate(steps: list[Step], gaps: list[Gap], counts: dict[str, int]) -> None:
     cap = seed_settings.number("MAX_ROWS")
-    estimate = estimate_rows(steps, gaps)
+    estimate = estimate_rows(steps, gaps, counts)
     if estimate > cap:
         raise ConfigurationError(
             f"this run would add about {estimate:,} rows, more than MENTARA_SEED['MAX_ROWS'] "

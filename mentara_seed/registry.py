@@ -56,6 +56,9 @@ class Seeder:
     #: Field specs for rows of ``model`` that the engine completes: a constant,
     #: ``Fake("provider")``, ``Weighted({...})`` or a callable of ``(rng, ctx, parent)``.
     values: ClassVar[Mapping[str, Any]] = {}
+    #: Rows of other models ``create`` writes with each new entity, by model label (a user's
+    #: profile): only the row cap's estimate reads it (see ``estimate``).
+    also_writes: ClassVar[Mapping[str, float]] = {}
 
     def create(self, ctx: FillContext, count: int) -> None:
         """Create ``count`` new entities to meet the population; ``ctx.ordinal_start`` is the

@@ -98,6 +98,10 @@ class Requirement:
     #: many-to-many, or ``{"field": Q}`` for a foreign key of the children it creates; values
     #: may be ``OuterRef("field")``, the entity's own (see ``values.LOOKUPS``).
     candidates: Q | Mapping[str, Q] | None = None
+    #: Rows of other models the fill writes with each row it adds to the count, by model label
+    #: (a conversation's other participant): only the row cap's estimate reads it, so a fill
+    #: that writes more than it counts is not let past ``MAX_ROWS`` (see ``estimate``).
+    also_writes: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "minimum", as_levels(self.minimum))

@@ -581,17 +581,15 @@ def test_a_scale_past_the_row_cap_is_refused_with_the_estimate(run_command):
 
 
 @pytest.mark.django_db
-def test_the_row_cap_is_a_setting_and_the_estimate_a_lower_bound(settings, run_command):
-    """The estimate counts every requirement's minimum (entities drawn above it by a
-    distribution add more): never above what the run adds. A cap one below it refuses, a cap
-    equal to it lets the run through."""
-    added = sum(mentara_seed.seed(mode="light", now=NOW, dry_run=True).added.values())
+def test_the_row_cap_is_a_setting(settings, run_command):
+    """A cap one below the estimate refuses and writes nothing; a cap equal to it lets the run
+    through (how close the estimate is: ``tests/test_row_cap.py``)."""
     args = ("seed_dynamic", "--mode", "light", "--now", "2026-01-15T12:00:00Z")
     settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": 1}
     refused = run_command(*args)
     assert refused.code == 1 and "MAX_ROWS" in refused.err
     estimate = int(refused.err.split("about ")[1].split(" rows")[0].replace(",", ""))
-    assert 0 < estimate <= added, (estimate, added)
+    assert estimate > 1
     settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": estimate - 1}
     assert run_command(*args).code == 1
     assert every_row()["mentara.User"] == []

@@ -72,12 +72,23 @@ COMMUNITY_PURPOSES = (
 )
 
 
+#: Attempts that walk to the next combination before a name takes a number instead: a walk
+#: finds a free name at once while few are taken, but past a lap of combinations (thousands of
+#: communities) it would cross every taken one. Numbered names ("... 2", "... 3") of the drawn
+#: combination leave room for any count: a combination drawn k times needs k numbers.
+WALK_ATTEMPTS = 16
+
+
 def community_name(rng: random.Random, attempt: int) -> str:
-    """A community name; attempt 0 draws a name, later attempts walk on deterministically."""
+    """A community name; attempt 0 draws a name, later attempts walk on deterministically, then
+    number the drawn name."""
     topic = rng.choice(COMMUNITY_TOPICS)
     kind = rng.choice(COMMUNITY_KINDS)
     qualifier = rng.choice(COMMUNITY_QUALIFIERS)
     combos = len(COMMUNITY_TOPICS) * len(COMMUNITY_KINDS) * len(COMMUNITY_QUALIFIERS)
+    if attempt >= WALK_ATTEMPTS:
+        name = " ".join(part for part in (qualifier, topic, kind) if part)
+        return f"{name} {attempt - WALK_ATTEMPTS + 2}"
     if attempt:
         index = (
             COMMUNITY_TOPICS.index(topic) * len(COMMUNITY_KINDS) * len(COMMUNITY_QUALIFIERS)

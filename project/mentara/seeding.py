@@ -45,6 +45,7 @@ from mentara_seed import (
     seeded_password,
 )
 from mentara_seed.auditing import AuditContext
+from mentara_seed.estimate import StepEstimate
 from mentara_seed.rand import Rand
 
 from . import content
@@ -638,6 +639,7 @@ class MemberSeeder(Seeder):
 class ClientSeeder(MemberSeeder):
     role = Role.CLIENT
     population = Levels(light=8, medium=20, heavy=200)
+    also_writes: ClassVar[dict[str, float]] = {"mentara.ClientProfile": 1}
     requirements = (
         Requirement(
             "therapist",
@@ -703,6 +705,9 @@ class ClientSeeder(MemberSeeder):
             count="conversation_participations",
             after=(THERAPIST_CLIENTS, CLIENT_MEMBERSHIPS),
             help="conversations are created with their own target of messages",
+            # One conversation and its other participant per participation the client lacks
+            # (its messages are the conversations' own requirement).
+            also_writes={"mentara.Conversation": 1, "mentara.ConversationParticipant": 1},
             distribution=SPREAD["client_conversations"],
         ),
     )
@@ -955,6 +960,7 @@ class TherapistSeeder(MemberSeeder):
     role = Role.THERAPIST
     professional = True
     population = Levels(light=2, medium=5, heavy=25)
+    also_writes: ClassVar[dict[str, float]] = {"mentara.TherapistProfile": 1}
     requirements = (
         Requirement(
             "clients",
@@ -1243,6 +1249,13 @@ class TherapistSeeder(MemberSeeder):
                 )
 
 
+def new_members(estimate: StepEstimate) -> float:
+    """The clients a community's members fill creates (for the row cap's estimate): as many as
+    its own target exceeds the clients there are, whom it recruits first."""
+    clients = estimate.count(Client._meta.label)
+    return estimate.entities * estimate.mean_over_targets(lambda target: max(0.0, target - clients))
+
+
 @register(Community)
 class CommunitySeeder(Seeder):
     population = Levels(light=3, medium=7, heavy=15)
@@ -1263,6 +1276,7 @@ class CommunitySeeder(Seeder):
             filter=Q(memberships__role=Membership.Role.MEMBER),
             after=(COMMUNITY_MODERATORS, THERAPIST_CLIENTS),
             distribution=SPREAD["community_members"],
+            also_writes={"mentara.Client": new_members, "mentara.ClientProfile": new_members},
         ),
         Requirement(
             "posts",
