@@ -111,3 +111,27 @@ def test_the_conversations_step_holds_a_batch_not_the_scale(
     assert large["rows"] >= 2.5 * small["rows"], (small, large)
     per_conversation = (large["peak"] - small["peak"]) / (large["rows"] - small["rows"])
     assert per_conversation < 1500, (small, large)
+
+
+@pytest.mark.django_db
+def test_a_run_keeps_a_short_query_log_when_debug_alone_logs() -> None:
+    """With DEBUG on, Django logs up to 9,000 queries' SQL; a run adds at most its last
+    ``QUERY_LOG_SIZE`` to the log, which keeps what it held before. A log asked for
+    (``CaptureQueriesContext``) is left whole."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    import mentara_seed
+    from mentara_seed.pipeline import QUERY_LOG_SIZE
+
+    with override_settings(DEBUG=True):
+        connection.queries_log.clear()
+        connection.queries_log.append({"sql": "before", "time": "0"})
+        mentara_seed.seed(mode="light", seed=3, now="2026-01-15T12:00:00Z")
+        log = list(connection.queries_log)
+    assert log[0]["sql"] == "before"
+    # The checks before the run (migrations, settings) are logged as usual: a few queries.
+    assert 1 < len(log) <= 1 + QUERY_LOG_SIZE + 20, len(log)
+    with CaptureQueriesContext(connection) as captured:
+        mentara_seed.seed(mode="medium", seed=3, now="2026-01-15T12:00:00Z")
+    assert len(captured) > QUERY_LOG_SIZE + 20
