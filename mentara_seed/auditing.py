@@ -93,7 +93,7 @@ class Step:
         return self.requirement is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per entity below its target: no __dict__
 class Gap:
     """An entity (or, for a population, the whole model) that lacks data for one step."""
 

@@ -238,3 +238,15 @@ def test_a_parent_can_ask_for_a_childs_own_target():
 
     mentara_seed.seed(mode="light", now=NOW, registry=registry_for(PeekingSeeder))
     assert seen == books_per_author()
+
+
+def test_an_entity_draw_is_derive_seed_of_its_step_and_key() -> None:
+    """The draw is hashed from a copy of the step's prefix state (not cached per entity): it must
+    stay exactly ``derive_seed``'s, or every target under a distribution would move."""
+    from mentara_seed.distributions import entity_draw
+    from mentara_seed.rand import derive_seed
+
+    for step_id in ("mentara.Conversation.messages", "app.Model.rows"):
+        for key in ("", "#0", "alice#12", "3f2b8c1e-0000-4000-8000-000000000000", "zoë"):
+            expected = derive_seed("mentara_seed.target", step_id, key) / 2.0**64
+            assert entity_draw(step_id, key) == expected
