@@ -362,9 +362,11 @@ class WorkerContext(FillContext):
 
 
 def _start_worker() -> None:
-    # The parent handles Ctrl-C and SIGTERM and stops the workers; a worker just ends, without
-    # a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Ctrl-C reaches the whole process group; the parent turns it into a rolled-back step and
+    # stops the workers itself (SIGTERM, which ends a worker without a traceback of its own).
+    # A worker that died of it instead would race the parent's KeyboardInterrupt with a lost
+    # worker, and would stop a run whose parent ignores SIGINT (a script's background job).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for alias in connections:
         _INHERITED.append(connections[alias])

@@ -33,6 +33,7 @@ from mentara_seed.passwords import seeded_password
 from project.mentara.models import User
 from tests.databases import mysql_is_mariadb, mysql_server
 from tests.test_bad_input import every_row
+from tests.test_reliability import sigint_as_at_a_terminal
 from tests.throwaway import popen_store, run_store, store_databases, store_rows
 
 from .conftest import NOW
@@ -212,24 +213,6 @@ def test_a_seeders_database_error_is_one_line_naming_step_model_and_constraint(t
         )
         assert traced.returncode != 0
         assert "Traceback" in traced.stderr and "IntegrityError" in traced.stderr
-
-
-@contextlib.contextmanager
-def sigint_as_at_a_terminal() -> Iterator[None]:
-    """Children started in the block get SIGINT's default disposition, as a command typed at a
-    terminal does. A suite started in the background by a non-interactive shell inherits SIGINT
-    ignored, and so would its children: Python then installs no KeyboardInterrupt handler, the
-    signal is lost and the paused run simply finishes. A handler (unlike SIG_IGN) is reset to
-    the default by exec, so setting one here for the duration of the fork is enough."""
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is not signal.SIG_IGN:
-        yield
-        return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def start_paused_run(directory: Path, url: str, pause: int = 30) -> subprocess.Popen[str]:

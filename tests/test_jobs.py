@@ -24,7 +24,7 @@ import pytest
 
 from mentara_seed.jobs import MIN_CHUNK_GAPS, chunks_of, validate_jobs
 from tests.test_identical_data import FINGERPRINT, MODE, SCALE, SEED
-from tests.test_reliability import fresh_databases, subprocess_env
+from tests.test_reliability import fresh_databases, sigint_as_at_a_terminal, subprocess_env
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW_ISO = "2026-01-15T12:00:00Z"  # tests.conftest.NOW, which the pinned fingerprint used
@@ -155,18 +155,23 @@ def test_jobs_values() -> None:
 # A worker that dies, and Ctrl-C, while workers run ---------------------------------------------
 
 #: The heavy build, with the client comments' fill replaced: each worker writes its pid to a
-#: file, then one of them dies (``exit``) or every one waits (``wait``).
+#: file, then one of them dies (``exit``), every one waits (``wait``), or every one naps and then
+#: fills as usual (``nap``). ``SIGINT_IGNORED`` starts the run with SIGINT ignored.
 FAILING_RUN = """
-import os, sys, time
+import os, signal, sys, time
 import django
 django.setup()
 from mentara_seed import parallel
 from project.mentara import seeding
 
+if os.environ.get("SIGINT_IGNORED"):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's background job has it
+
 PARENT = os.getpid()
 PIDS = os.environ["PIDS"]
+original = seeding.ClientSeeder.fill_comments
 
-@parallel
+@parallel(prepare=original.mentara_parallel_prepare)
 def fill_comments(self, ctx, gaps):
     if os.getpid() == PARENT:
         raise AssertionError("the fill ran in the parent")
@@ -179,6 +184,9 @@ def fill_comments(self, ctx, gaps):
             pass
         else:
             os._exit(3)
+    if os.environ["HOW"] == "nap":
+        time.sleep(3)
+        return original(self, ctx, gaps)
     time.sleep(60)
 
 seeding.ClientSeeder.fill_comments = fill_comments
@@ -195,16 +203,17 @@ print(Comment.objects.count(), Post.objects.count())
 """
 
 
-def start_failing_run(url: str, how: str, pids: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(FAILING_RUN)],
-        cwd=ROOT,
-        env=env_for(url, HOW=how, PIDS=pids),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-    )
+def start_failing_run(url: str, how: str, pids: str, **env: str) -> subprocess.Popen[str]:
+    with sigint_as_at_a_terminal():
+        return subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(FAILING_RUN)],
+            cwd=ROOT,
+            env=env_for(url, HOW=how, PIDS=pids, **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group, as a terminal's foreground job
+        )
 
 
 def alive(pid: int) -> bool:
@@ -253,9 +262,27 @@ def test_ctrl_c_while_workers_run_fails_the_step_in_one_line(failing_database: s
         assert len(os.listdir(pids)) == 2, run.communicate()[1][-2000:]
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _out, err = run.communicate(timeout=60)
-        assert run.returncode == 128 + signal.SIGINT
+        assert run.returncode == 128 + signal.SIGINT, err[-3000:]
         assert_failed_in_one_line(err, "interrupted by SIGINT")
         workers = [int(name) for name in os.listdir(pids)]
         assert not any(alive(pid) for pid in workers)
     comments, _posts = python(failing_database, COUNT_COMMENTS).split()
     assert comments == "0"
+
+
+def test_ctrl_c_is_left_to_the_parent_and_ignored_where_the_parent_ignores_it(
+    failing_database: str,
+) -> None:
+    """A run started with SIGINT ignored (a script's background job, ``nohup``) goes on when the
+    group gets one: its workers ignore it too instead of dying of it and failing the step."""
+    with tempfile.TemporaryDirectory() as pids:
+        run = start_failing_run(failing_database, "nap", pids, SIGINT_IGNORED="1")
+        deadline = time.monotonic() + 120
+        while len(os.listdir(pids)) < 2 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(os.listdir(pids)) == 2, run.communicate()[1][-2000:]
+        os.killpg(run.pid, signal.SIGINT)
+        _out, err = run.communicate(timeout=180)
+        assert run.returncode == 0, err[-3000:]
+    comments, _posts = python(failing_database, COUNT_COMMENTS).split()
+    assert int(comments) > 0

@@ -83,6 +83,24 @@ def subprocess_env(database_url: str) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def sigint_as_at_a_terminal() -> Iterator[None]:
+    """Children started in the block get SIGINT's default disposition, as a command typed at a
+    terminal does. A suite started in the background by a non-interactive shell inherits SIGINT
+    ignored, and so would its children: Python then installs no KeyboardInterrupt handler, the
+    signal is lost and the paused run simply finishes. A handler (unlike SIG_IGN) is reset to
+    the default by exec, so setting one here for the duration of the fork is enough."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def popen_manage(database_url: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, MANAGE, *args],
