@@ -38,6 +38,7 @@ from .conf import (
 )
 from .declarative_checks import raise_first_error
 from .drivers import driver_problem
+from .estimate import estimate_rows
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
 from .failures import FAULTS, RunState
 from .fill import FillContext
@@ -135,14 +136,6 @@ def check_time_span(steps: list[Step], now: datetime, vendor: str) -> None:
             f"({low.date()} to {high.date()}): the seeders write from {-oldest.days} days "
             f"before now to {newest.days} days after it"
         )
-
-
-def estimate_rows(steps: list[Step], gaps: list[Gap], counts: dict[str, int] | None = None) -> int:
-    """The rows a run would add, from the audit, the counts before it and the requirement table
-    alone (no query, no work per row): see ``mentara_seed.estimate``."""
-    from .estimate import estimate_rows as estimate
-
-    return estimate(steps, gaps, counts)
 
 
 def prepare(

@@ -11,6 +11,7 @@ import mentara_seed
 from mentara_seed import pipeline
 from mentara_seed.auditing import audit_steps, count_totals
 from mentara_seed.conf import NUMBER_KEYS
+from mentara_seed.estimate import estimate_rows
 from mentara_seed.rand import Rand
 from mentara_seed.registry import SeedRegistry, site
 from mentara_seed.values import UNIQUE_ATTEMPTS, RowMaker
@@ -30,7 +31,7 @@ def estimate(mode: str, scale: int, registry: SeedRegistry = site) -> int:
     steps, ctx, _batch, _workers = pipeline.prepare(
         mode=mode, scale=scale, seed=0, now=NOW, using="default", registry=registry, jobs=1
     )
-    return pipeline.estimate_rows(steps, audit_steps(steps, ctx), count_totals(registry, "default"))
+    return estimate_rows(steps, audit_steps(steps, ctx), count_totals(registry, "default"))
 
 
 def build(mode: str, scale: int, registry: SeedRegistry = site) -> int:
