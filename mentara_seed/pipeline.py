@@ -51,6 +51,7 @@ from .validation import validate_registry
 
 #: Later steps can change what earlier ones see (a new member needs posts); a further pass
 #: picks that up. Two suffice for the shipped seeders; the cap stops a seeder that never converges.
+#: The row cap's estimate simulates as many passes (``_check_estimate`` hands it this number).
 MAX_PASSES = 3
 
 ProgressCallback = Callable[[Step, int, int], None]
@@ -299,7 +300,7 @@ def _run(
 
 def _check_estimate(steps: list[Step], gaps: list[Gap], counts: dict[str, int]) -> None:
     cap = seed_settings.number("MAX_ROWS")
-    estimate = estimate_rows(steps, gaps, counts)
+    estimate = estimate_rows(steps, gaps, counts, passes=MAX_PASSES)
     if estimate > cap:
         raise ConfigurationError(
             f"this run would add about {estimate:,} rows, more than MENTARA_SEED['MAX_ROWS'] "
