@@ -14,7 +14,7 @@ The estimate follows the requirement table in step order, with no query and no w
 - a fill that writes more than the row it counts says so with ``also_writes`` (a user's
   profile, a conversation's other participant), and those rows are entities of later steps too;
 - entities made by a later step (clients a community recruits) are filled on the next pass, as
-  the run does.
+  the run does, over as many passes as the run makes at most (``pipeline.MAX_PASSES``).
 
 The estimate is a mean: a handful of entities with long-tailed targets can add more (or less)
 than it says; thousands of them add close to it.
@@ -110,10 +110,12 @@ def also_writes(step: Step) -> AlsoWrites:
 
 
 def estimate_rows(
-    steps: list[Step], gaps: list[Gap], counts: Mapping[str, int] | None = None
+    steps: list[Step], gaps: list[Gap], counts: Mapping[str, int] | None = None, *, passes: int
 ) -> int:
     """The rows the run would add (see the module's docstring); ``counts``: the rows of each
-    seeded model before the run, by label."""
+    seeded model before the run, by label; ``passes``: the passes over the steps the run makes
+    at most (``pipeline.MAX_PASSES``, given by the caller: the pipeline imports this module, so
+    reading the constant here would be a cycle, and a number of its own could drift from it)."""
     missing: dict[str, int] = defaultdict(int)
     gap_entities: dict[str, int] = defaultdict(int)
     for gap in gaps:
@@ -126,7 +128,8 @@ def estimate_rows(
     made_through: dict[tuple[str, str], float] = defaultdict(float)
     seen: dict[str, float] = defaultdict(float)  # the new entities each step accounted for
     total = 0.0
-    for first_pass in (True, False, False):
+    for pass_number in range(passes):
+        first_pass = pass_number == 0
         for step in steps:
             label = step.seeder.label
             made = created_rows(step)

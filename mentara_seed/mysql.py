@@ -357,18 +357,19 @@ INTEGER_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint"})
 def values_held(using: str, model: type[models.Model], field: str, values: Sequence[Any]) -> set:
     """Those of ``values`` the table already holds by its column's own equality: with a
     case-insensitive collation, "Ada" is held when "ada" is stored, and a unique index would
-    refuse it (a lookup returns "ada", which Python does not find equal to "Ada")."""
+    refuse it (a lookup returns "ada", which Python does not find equal to "Ada"). The query
+    answers with the proposals' positions, not their values: a value comes back as the driver
+    reads it (MariaDB's native UUID column, as a string), which may not equal what was sent."""
     if not values:
         return set()
     connection = connections[using]
     quote = connection.ops.quote_name
     column = model._meta.get_field(field)
-    proposals = " UNION ALL ".join(["SELECT %s AS v"] * len(values))
+    proposals = " UNION ALL ".join(f"SELECT {index} AS i, %s AS v" for index in range(len(values)))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT p.v FROM ({proposals}) AS p WHERE EXISTS (SELECT 1 FROM"
+            f"SELECT p.i FROM ({proposals}) AS p WHERE EXISTS (SELECT 1 FROM"
             f" {quote(model._meta.db_table)} t WHERE t.{quote(column.column)} = p.v)",
             [column.get_db_prep_value(value, connection) for value in values],
         )
-        held = {row[0] for row in cursor.fetchall()}
-    return {value for value in values if column.get_db_prep_value(value, connection) in held}
+        return {values[index] for (index,) in cursor.fetchall()}

@@ -38,6 +38,7 @@ from .conf import (
 )
 from .declarative_checks import raise_first_error
 from .drivers import driver_problem
+from .estimate import estimate_rows
 from .exceptions import ConfigurationError, DatabaseNotReady, ProductionRefused, StrictFailure
 from .failures import FAULTS, RunState
 from .fill import FillContext
@@ -50,6 +51,7 @@ from .validation import validate_registry
 
 #: Later steps can change what earlier ones see (a new member needs posts); a further pass
 #: picks that up. Two suffice for the shipped seeders; the cap stops a seeder that never converges.
+#: The row cap's estimate simulates as many passes (``_check_estimate`` hands it this number).
 MAX_PASSES = 3
 
 ProgressCallback = Callable[[Step, int, int], None]
@@ -135,14 +137,6 @@ def check_time_span(steps: list[Step], now: datetime, vendor: str) -> None:
             f"({low.date()} to {high.date()}): the seeders write from {-oldest.days} days "
             f"before now to {newest.days} days after it"
         )
-
-
-def estimate_rows(steps: list[Step], gaps: list[Gap], counts: dict[str, int] | None = None) -> int:
-    """The rows a run would add, from the audit, the counts before it and the requirement table
-    alone (no query, no work per row): see ``mentara_seed.estimate``."""
-    from .estimate import estimate_rows as estimate
-
-    return estimate(steps, gaps, counts)
 
 
 def prepare(
@@ -306,7 +300,7 @@ def _run(
 
 def _check_estimate(steps: list[Step], gaps: list[Gap], counts: dict[str, int]) -> None:
     cap = seed_settings.number("MAX_ROWS")
-    estimate = estimate_rows(steps, gaps, counts)
+    estimate = estimate_rows(steps, gaps, counts, passes=MAX_PASSES)
     if estimate > cap:
         raise ConfigurationError(
             f"this run would add about {estimate:,} rows, more than MENTARA_SEED['MAX_ROWS'] "

@@ -11,6 +11,7 @@ import mentara_seed
 from mentara_seed import pipeline
 from mentara_seed.auditing import audit_steps, count_totals
 from mentara_seed.conf import NUMBER_KEYS
+from mentara_seed.estimate import estimate_rows
 from mentara_seed.rand import Rand
 from mentara_seed.registry import SeedRegistry, site
 from mentara_seed.values import UNIQUE_ATTEMPTS, RowMaker
@@ -26,11 +27,19 @@ from .conftest import NOW
 BELOW, ABOVE = 0.90, 1.15
 
 
-def estimate(mode: str, scale: int, registry: SeedRegistry = site) -> int:
+def estimate(
+    mode: str, scale: int, registry: SeedRegistry = site, passes: int | None = None
+) -> int:
+    """The estimate over ``passes`` passes (default: the pipeline's own ``MAX_PASSES``)."""
     steps, ctx, _batch, _workers = pipeline.prepare(
         mode=mode, scale=scale, seed=0, now=NOW, using="default", registry=registry, jobs=1
     )
-    return pipeline.estimate_rows(steps, audit_steps(steps, ctx), count_totals(registry, "default"))
+    return estimate_rows(
+        steps,
+        audit_steps(steps, ctx),
+        count_totals(registry, "default"),
+        passes=pipeline.MAX_PASSES if passes is None else passes,
+    )
 
 
 def build(mode: str, scale: int, registry: SeedRegistry = site) -> int:
@@ -94,6 +103,23 @@ def test_a_run_past_the_cap_is_refused_with_the_estimate_and_writes_nothing(sett
     assert f"this run would add about {estimated:,} rows" in str(refused.value)
     assert f"more than MENTARA_SEED['MAX_ROWS'] ({estimated - 1:,})" in str(refused.value)
     assert sum(count_totals(site, "default").values()) == 0
+
+
+@pytest.mark.django_db
+def test_the_estimate_makes_as_many_passes_as_the_run(monkeypatch, settings) -> None:
+    """The estimate follows the run's passes over the steps, ``pipeline.MAX_PASSES`` (one number,
+    which the cap check hands it): at light x1 the communities recruit clients, whose own rows
+    come on the second pass, so one pass estimates fewer rows. A cap at the one-pass estimate
+    refuses a run of two passes, naming the two-pass estimate, and lets a run of one through."""
+    one, two = estimate("light", 1, passes=1), estimate("light", 1, passes=2)
+    assert one < two <= estimate("light", 1, passes=3)
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "MAX_ROWS": one}
+    monkeypatch.setattr(pipeline, "MAX_PASSES", 2)
+    with pytest.raises(mentara_seed.ConfigurationError) as refused:
+        build("light", 1)
+    assert f"this run would add about {two:,} rows" in str(refused.value)
+    monkeypatch.setattr(pipeline, "MAX_PASSES", 1)
+    assert build("light", 1) > 0  # accepted: the cap check estimated one pass too
 
 
 def largest_accepted_scale(mode: str, registry: SeedRegistry = site) -> int:

@@ -832,7 +832,7 @@ class ClientSeeder(MemberSeeder):
             .order_by(CodePointOrder("username"))
             .values_list("pk", flat=True)[:50]
         )
-        chosen: list[tuple[Gap, Any, Rand]] = []
+        chosen: list[tuple[Gap, int, Any, Rand]] = []
         for gap in gaps:
             talked_to = {
                 user
@@ -852,7 +852,7 @@ class ClientSeeder(MemberSeeder):
                 rng = ctx.rng(gap.key, "conversations", ordinal)
                 # The therapist (first option) first; then peers drawn at random.
                 partner = fresh[0] if index == 0 else rng.choice(fresh)
-                chosen.append((gap, partner, rng))
+                chosen.append((gap, ordinal, partner, rng))
                 # Each conversation holds its generator (2.5 kB of state) until it is written:
                 # write a batch at a time, so memory stays bounded at any scale. Every value
                 # comes from the conversation's own generator, in the same order: the same rows.
@@ -864,12 +864,12 @@ class ClientSeeder(MemberSeeder):
     def _start_conversations(
         self,
         ctx: FillContext,
-        chosen: list[tuple[Gap, Any, Rand]],
+        chosen: list[tuple[Gap, int, Any, Rand]],
         therapists: dict[Any, list[tuple]],
     ) -> None:
         if not chosen:
             return
-        involved = {user for gap, partner, _rng in chosen for user in (gap.pk, partner)}
+        involved = {user for gap, _ordinal, partner, _rng in chosen for user in (gap.pk, partner)}
         users = {
             pk: (first_name, role, joined)
             for pk, first_name, role, joined in ctx.objects(User)
@@ -877,20 +877,37 @@ class ClientSeeder(MemberSeeder):
             .values_list("pk", "first_name", "role", "date_joined")
         }
         planned: list[tuple[Gap, Any, datetime, Rand]] = []
-        for gap, partner, rng in chosen:
+        drawn: list[uuid.UUID] = []
+        for gap, _ordinal, partner, rng in chosen:
             # Both have joined, and a therapist is talked to once the relationship began.
             therapy = [since for pk, since in therapists.get(gap.pk, ()) if pk == partner]
             floor = latest(
                 users[gap.pk][2], users[partner][2], *therapy, ctx.now - timedelta(days=90)
             )
             planned.append((gap, partner, since_then(rng, floor, ctx.now), rng))
+            drawn.append(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+        def public_id(index: int, attempt: int) -> uuid.UUID:
+            # The conversation's own draw, unless a row holds it: a client's conversations are
+            # drawn by ordinal, and after some were deleted by hand the ordinals drawn again
+            # can be those of conversations that remain (or of a deleted client's, when a new
+            # client gets its username back). Then a generator of its own, so the
+            # conversation's stream (its messages) is the one it would have been.
+            if attempt == 0:
+                return drawn[index]
+            gap, ordinal = chosen[index][:2]
+            rng = ctx.rng(gap.key, "conversations", ordinal, "public_id", attempt)
+            return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+        # One query for the batch: the ids rows hold already are drawn again.
+        public_ids = ctx.free_values(Conversation, "public_id", range(len(chosen)), public_id)
         rows = [
             {
-                "public_id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "public_id": public_ids[index],
                 "title": content.conversation_title(users[partner][0]),
                 "created_at": started,
             }
-            for _gap, partner, started, rng in planned
+            for index, (_gap, partner, started, _rng) in enumerate(planned)
         ]
         created = ctx.insert(Conversation, rows)
         for conversation, (gap, partner, started, rng) in zip(created, planned, strict=True):
