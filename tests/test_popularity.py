@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mentara_seed.rand import Rand
-from project.mentara.seeding import Popularity, popular_first
+from project.mentara.seeding import Popularity, least_busy, popular_first
 
 
 def reference(rng: Rand, options: Sequence[Any], sizes: Sequence[int], count: int) -> list[Any]:
@@ -148,3 +148,17 @@ def test_popular_first_is_unchanged() -> None:
             old, "abcde", sizes, seed % 7
         )
         assert rng.getstate() == old.getstate()
+
+
+def test_least_busy_is_the_old_min_then_plus_one() -> None:
+    shapes = random.Random(6)
+    for _case in range(300):
+        keys = shapes.sample(range(1000), shapes.randrange(1, 30))
+        load = {key: shapes.randrange(4) for key in keys}
+        old = dict(load)
+        busy = least_busy(load)
+        for _ in range(shapes.randrange(80)):
+            want = min(old, key=lambda pk: old[pk])
+            old[want] += 1
+            assert next(busy) == want
+    assert list(least_busy({})) == []

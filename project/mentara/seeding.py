@@ -8,6 +8,7 @@ Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import uuid
 from array import array
@@ -236,6 +237,18 @@ def _draw_posts(
         seen.update(p[0] for p in picked)
         chosen += picked
     return chosen
+
+
+def least_busy(load: dict[Any, int]) -> Iterator[Any]:
+    """The keys of ``load`` by least load, each pick adding one to its load, the first in
+    ``load``'s order among equals: ``min(load, key=load.get)`` then ``load[pick] += 1``, as a
+    heap, so a step assigning every client is not clients times therapists."""
+    heap = [(n, index, key) for index, (key, n) in enumerate(load.items())]
+    heapq.heapify(heap)
+    while heap:
+        n, index, key = heap[0]
+        heapq.heapreplace(heap, (n + 1, index, key))
+        yield key
 
 
 def create_users(
@@ -802,9 +815,9 @@ class ClientSeeder(MemberSeeder):
                 ctx.shortfall(gap, "there is no therapist to assign")
             return
         joined = dates_joined(ctx, [*load, *(g.pk for g in gaps)])
+        busy = least_busy(load)
         for gap in gaps:
-            therapist_id = min(load, key=lambda pk: load[pk])
-            load[therapist_id] += 1
+            therapist_id = next(busy)
             rng = ctx.rng(gap.key, "therapist")
             ctx.add(
                 ClientTherapist,
