@@ -16,7 +16,7 @@ query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -125,6 +125,10 @@ class Gap:
         }
 
 
+#: Rows an audit query fetches at a time (``QuerySet.iterator``'s chunk).
+AUDIT_CHUNK = 2000
+
+
 def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     """The gaps of one step, in the stable order of the entities' keys, by code point whatever
     the collation (one query at most)."""
@@ -153,25 +157,27 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     for extra in bounds[1:]:
         bound |= extra
     keying = step.keying or Keying("natural" if seeder.key_field != "pk" else "rank")
+    gaps = []
     try:
+        # Streamed: every entity below the highest target is read (at the row cap, 454,000
+        # conversations), and only those below their own target are kept.
         if keying.kind == "natural":
-            rows = list(_below_bounds(seeder, requirement, target, bound, ctx))
+            rows = _below_bounds(seeder, requirement, target, bound, ctx).iterator(AUDIT_CHUNK)
         else:
             rows = _keyed_below_bounds(seeder, requirement, target, bound, ctx, keying)
+        for pk, key, label, current in rows:
+            current = int(current or 0)
+            own = target.for_entity(key)
+            missing = max(own - current, 0)
+            if not missing and (target.maximum is None or current <= target.maximum):
+                continue  # at or above its own target, below the cap
+            required = own if missing else target.maximum or 0
+            gaps.append(Gap(step, pk, key, str(label), current, required, missing))
     except FieldError as exc:
         # Paths and Q objects are checked before the run (validation); what is left is a
         # callable's query, which only exists now.
         where = f"{seeder_name(seeder)}, requirement {requirement.name!r}"
         raise field_error_line(where, exc) from exc
-    gaps = []
-    for pk, key, label, current in rows:
-        current = int(current or 0)
-        own = target.for_entity(key)
-        missing = max(own - current, 0)
-        if not missing and (target.maximum is None or current <= target.maximum):
-            continue  # at or above its own target, below the cap
-        required = own if missing else target.maximum or 0
-        gaps.append(Gap(step, pk, key, str(label), current, required, missing))
     return gaps
 
 
@@ -208,7 +214,7 @@ def _keyed_below_bounds(
     bound: Q,
     ctx: AuditContext,
     keying: Keying,
-) -> list[tuple[Any, str, Any, Any]]:
+) -> Iterator[tuple[Any, str, Any, Any]]:
     """Like ``_below_bounds``, for entities keyed by a parent and an ordinal or by a rank: the
     ordinal is numbered over every entity of the seeder (``when`` and the bounds must not
     renumber them), so they are applied after the window, in one query."""
@@ -244,12 +250,10 @@ def _keyed_below_bounds(
         .order_by(CodePointOrder(parent_key), "pk")
         .values_list(*paths)
     )
-    keyed = []
-    for row in rows:
+    for row in rows.iterator(AUDIT_CHUNK):
         pk, parent, label, current, ordinal = (*(row[i] for i in at), row[-1])
         key = f"{parent}#{ordinal - 1}" if by_parent else f"#{ordinal - 1}"
-        keyed.append((pk, key, label, current))
-    return keyed
+        yield (pk, key, label, current)
 
 
 def audit_steps(steps: Iterable[Step], ctx: AuditContext) -> list[Gap]:

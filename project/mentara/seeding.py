@@ -8,11 +8,12 @@ Autodiscovered by ``mentara_seed`` from ``AppConfig.ready()``.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 import uuid
 from array import array
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -238,6 +239,18 @@ def _draw_posts(
     return chosen
 
 
+def least_busy(load: dict[Any, int]) -> Iterator[Any]:
+    """The keys of ``load`` by least load, each pick adding one to its load, the first in
+    ``load``'s order among equals: ``min(load, key=load.get)`` then ``load[pick] += 1``, as a
+    heap, so a step assigning every client is not clients times therapists."""
+    heap = [(n, index, key) for index, (key, n) in enumerate(load.items())]
+    heapq.heapify(heap)
+    while heap:
+        n, index, key = heap[0]
+        heapq.heapreplace(heap, (n + 1, index, key))
+        yield key
+
+
 def create_users(
     ctx: FillContext, role: str, keys: Sequence[tuple[Any, ...]], *, newcomers: bool = True
 ) -> list[User]:
@@ -249,10 +262,18 @@ def create_users(
     people = {}
     for key in keys:
         rng = ctx.rng("user", role, *key)
-        people[key] = (rng.first_name(), rng.last_name(), rng)
+        people[key] = (rng.first_name(), rng.last_name())
+
+    def generator(key: tuple[Any, ...]) -> Rand:
+        """The key's generator where the names left it: made again rather than kept, since a
+        generator is 2.5 kB of state and a population step at the row cap makes 84,800 users."""
+        rng = ctx.rng("user", role, *key)
+        rng.first_name()
+        rng.last_name()
+        return rng
 
     def username(key: tuple[Any, ...], attempt: int) -> str:
-        first, last, _ = people[key]
+        first, last = people[key]
         base = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
         return base if attempt == 0 else f"{base}{attempt + 1}"
 
@@ -265,7 +286,7 @@ def create_users(
     )
     rows = []
     for key in keys:
-        first, last, rng = people[key]
+        first, last = people[key]
         rows.append(
             {
                 "username": usernames[key],
@@ -275,13 +296,14 @@ def create_users(
                 "role": role,
                 "password": seeded_password(),
                 "is_active": True,
-                "date_joined": sign_up_time(rng, ctx.now, role, newcomers=newcomers),
+                "date_joined": sign_up_time(generator(key), ctx.now, role, newcomers=newcomers),
             }
         )
     users = ctx.insert(User, rows)
     licenses = _claim_licenses(ctx, keys) if role == Role.THERAPIST else {}
     for key, user in zip(keys, users, strict=True):
-        rng = people[key][2]
+        rng = generator(key)
+        sign_up_time(rng, ctx.now, role, newcomers=newcomers)
         if role == Role.CLIENT:
             ctx.add(
                 ClientProfile,
@@ -354,15 +376,94 @@ def content_traces(ctx: FillContext, by: str, keys: Any) -> dict[Any, dict[Any, 
 def popular_first(rng: Rand, options: Sequence[Any], sizes: Sequence[int], count: int) -> list[Any]:
     """``count`` distinct options, each drawn with odds in proportion to its size plus one:
     people join where others already are, so big communities grow and small ones stay small."""
-    cumulative = list(itertools.accumulate(size + 1 for size in sizes))
-    picked: dict[Any, None] = {}
-    for _attempt in range(8 * count if options else 0):
-        if len(picked) == count:
-            return list(picked)
-        index = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
-        picked[options[min(index, len(options) - 1)]] = None
-    rest = [option for option in options if option not in picked]
-    return [*picked, *rng.sample(rest, k=min(count - len(picked), len(rest)))]
+    return Popularity(options, sizes).pick(rng, (), count)
+
+
+class Popularity:
+    """``popular_first`` over many users who each leave out a few options, in time that grows
+    with the options a user leaves out and the log of all options, not with all options: the
+    cumulative weights are built once, and the user's own cumulative (over the options it does
+    not leave out) is the global one minus the weights left out before each position, ints, so
+    every comparison with the draw is the same as on the user's own list. The draws and the
+    picks are exactly those of ``popular_first(rng, free, free_sizes, count)`` on the free list
+    (``tests/test_popularity.py`` compares them)."""
+
+    def __init__(self, options: Sequence[Any], sizes: Sequence[int]) -> None:
+        self.options = list(options)
+        self.position = {option: index for index, option in enumerate(self.options)}
+        self.cumulative = list(itertools.accumulate(size + 1 for size in sizes))
+
+    def pick(self, rng: Rand, excluded: Iterable[Any], count: int) -> list[Any]:
+        """``popular_first(rng, free, sizes of free, count)``, ``free`` being the options not in
+        ``excluded``, in their order."""
+        cumulative = self.cumulative
+        n = len(cumulative)
+        # The positions left out, in order, and the weight left out before each of them.
+        gone = sorted({self.position[o] for o in excluded if o in self.position})
+        before = [0, *itertools.accumulate(self._weight(i) for i in gone)]
+        free = n - len(gone)
+        picked: dict[Any, None] = {}
+        if free:
+            total = cumulative[-1] - before[-1]
+            last = self.nth_free(free - 1, gone)
+            for _attempt in range(8 * count):
+                if len(picked) == count:
+                    return list(picked)
+                target = rng.random() * total
+                # The first position whose free cumulative (its cumulative minus the weight left
+                # out up to it) exceeds the target: bisect_right on the free list. A left-out
+                # position repeats the free cumulative before it, so it is never the first.
+                if not gone:
+                    lo, hi = bisect.bisect_right(cumulative, target), 0
+                else:
+                    lo, hi = 0, n
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if target < cumulative[mid] - before[bisect.bisect_right(gone, mid)]:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                picked[self.options[lo if lo < n else last]] = None
+        rest = _Rest(self, sorted([*gone, *(self.position[o] for o in picked)]), free - len(picked))
+        return [*picked, *rng.sample(rest, k=min(count - len(picked), len(rest)))]
+
+    def _weight(self, index: int) -> int:
+        return self.cumulative[index] - (self.cumulative[index - 1] if index else 0)
+
+    def nth_free(self, nth: int, gone: Sequence[int]) -> int:
+        """The position of the ``nth`` option not at a position in ``gone`` (sorted)."""
+        index = nth
+        for position in gone:
+            if position > index:
+                break
+            index += 1
+        return index
+
+
+class _Rest(Sequence[Any]):
+    """The options at no position in ``gone`` (sorted), in order, without listing them:
+    ``Rand.sample`` reads only the few it draws (or copies the population when it is small)."""
+
+    def __init__(self, popularity: Popularity, gone: list[int], size: int) -> None:
+        self.popularity = popularity
+        self.gone = gone
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        if not -self.size <= index < self.size:
+            raise IndexError(index)
+        nth = index % self.size
+        return self.popularity.options[self.popularity.nth_free(nth, self.gone)]
+
+    def __iter__(self) -> Iterator[Any]:
+        gone = set(self.gone)
+        options = self.popularity.options
+        return (option for index, option in enumerate(options) if index not in gone)
 
 
 def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
@@ -379,6 +480,8 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
         .order_by()
     )
     rank = {pk: index for index, pk in enumerate(created)}
+    # The sizes are read once for the whole step: every user draws from the same weights.
+    popularity = Popularity(list(created), [sizes.get(pk, 0) for pk in created])
     keys = [g.pk for g in gaps]
     joined = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
     arrived = dates_joined(ctx, keys)
@@ -388,10 +491,7 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
         left = {c: first for c, first in traces.get(gap.pk, {}).items() if c not in mine}
         rng = ctx.rng(gap.key, purpose)
         chosen = sorted(left, key=rank.__getitem__)[: gap.missing]
-        free = [pk for pk in created if pk not in mine and pk not in left]
-        chosen += popular_first(
-            rng, free, [sizes.get(pk, 0) for pk in free], gap.missing - len(chosen)
-        )
+        chosen += popularity.pick(rng, [*mine, *left], gap.missing - len(chosen))
         if len(chosen) < gap.missing:
             ctx.shortfall(gap, "not enough communities to join")
         for community_id in chosen:
@@ -724,9 +824,9 @@ class ClientSeeder(MemberSeeder):
                 ctx.shortfall(gap, "there is no therapist to assign")
             return
         joined = dates_joined(ctx, [*load, *(g.pk for g in gaps)])
+        busy = least_busy(load)
         for gap in gaps:
-            therapist_id = min(load, key=lambda pk: load[pk])
-            load[therapist_id] += 1
+            therapist_id = next(busy)
             rng = ctx.rng(gap.key, "therapist")
             ctx.add(
                 ClientTherapist,
