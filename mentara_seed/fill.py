@@ -20,6 +20,7 @@ from django.db.models import Q
 
 from .auditing import Gap, Step
 from .exceptions import ConfigurationError
+from .ordering import CodePointOrder
 from .rand import Rand
 from .requirements import Target
 from .values import Candidates, RowMaker, parent_timestamp_field, q_paths
@@ -364,7 +365,11 @@ class FillContext:
             queryset = seeder.get_queryset(self.using)
         time_field = parent_timestamp_field(model)
         extra = (time_field,) if time_field else ()
-        rows = list(queryset.order_by(key_field, "pk").values_list("pk", *paths, *extra))
+        # Code point order, not the collation's: MariaDB's case-insensitive default put
+        # "American" after "ability", so the same seed linked other tags there than elsewhere.
+        rows = list(
+            queryset.order_by(CodePointOrder(key_field), "pk").values_list("pk", *paths, *extra)
+        )
         found = Candidates(
             [row[0] for row in rows],
             [dict(zip(paths, row[1 : 1 + len(paths)], strict=True)) for row in rows],
