@@ -217,6 +217,15 @@ class FillContext:
             self._buffers[model] = []
             self._write(model, buffer, returning=False)
 
+    def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
+        """``add(model, **row)`` for a row dict its caller gives up (the queue keeps it): the
+        declarative fills' form, without a keyword round trip per row."""
+        buffer = self._buffers[model]
+        buffer.append(row)
+        if len(buffer) >= self.batch_size:
+            self._buffers[model] = []
+            self._write(model, buffer, returning=False)
+
     def add_rows(self, model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
         """``add(model, **row)`` for each row, without the keyword round trip: the same queue,
         written in the same batches (how a ``--jobs`` worker's rows are replayed)."""
