@@ -242,7 +242,7 @@ def _fill_children(job: _Job) -> None:
         for _ in range(gap.missing):
             row = {relation.entity_field: gap.pk, **relation.constants}
             maker.complete(row, rng, gap, after)
-            ctx.add(relation.model, **row)
+            ctx._add_row(relation.model, row)
 
 
 def _fill_links(job: _Job) -> None:
@@ -288,7 +288,7 @@ def _fill_links(job: _Job) -> None:
             taken.add(pk)
             row = {relation.entity_field: gap.pk, relation.partner_field: pk}
             maker.complete(row, rng, gap, after)
-            ctx.add(relation.model, **row)
+            ctx._add_row(relation.model, row)
             needed -= 1
         if needed:
             ctx.shortfall(
@@ -305,7 +305,7 @@ def create_entities(seeder: Seeder, ctx: FillContext, count: int) -> None:
         rng = ctx.rng("population", ordinal)
         row: dict[str, Any] = {}
         maker.complete(row, rng)
-        ctx.add(seeder.model, **row)
+        ctx._add_row(seeder.model, row)
 
 
 # The order of steps ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import methodcaller
 from typing import Any, TypeVar
 
 from django.db import connections, models
@@ -20,6 +21,7 @@ from django.db.models import Q
 
 from .auditing import Gap, Step
 from .exceptions import ConfigurationError
+from .ordering import CodePointOrder
 from .rand import Rand
 from .requirements import Target
 from .values import Candidates, RowMaker, parent_timestamp_field, q_paths
@@ -216,6 +218,15 @@ class FillContext:
             self._buffers[model] = []
             self._write(model, buffer, returning=False)
 
+    def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
+        """``add(model, **row)`` for a row dict its caller gives up (the queue keeps it): the
+        declarative fills' form, without a keyword round trip per row."""
+        buffer = self._buffers[model]
+        buffer.append(row)
+        if len(buffer) >= self.batch_size:
+            self._buffers[model] = []
+            self._write(model, buffer, returning=False)
+
     def add_rows(self, model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
         """``add(model, **row)`` for each row, without the keyword round trip: the same queue,
         written in the same batches (how a ``--jobs`` worker's rows are replayed)."""
@@ -300,11 +311,15 @@ class FillContext:
         # Values the seeder set itself are taken too: later generated ones must not repeat them.
         for (unique_model, fields), claimed in self._unique.items():
             if unique_model is model:
-                keys = [_row_key(model, name, rows[0]) for name in fields]
-                for row in rows:
-                    key = tuple(_value(row.get(name)) for name in keys)
-                    if None not in key:
-                        claimed.add(key)
+                # Column by column at C speed (map, zip), not a tuple built in Python per row;
+                # a column holding instances (``author=user``) reads as their keys.
+                columns = []
+                for name in fields:
+                    column = list(map(methodcaller("get", _row_key(model, name, rows[0])), rows))
+                    if any(issubclass(kind, models.Model) for kind in set(map(type, column))):
+                        column = [_value(value) for value in column]
+                    columns.append(column)
+                claimed.update([key for key in zip(*columns, strict=True) if None not in key])
 
     def row_maker(
         self,
@@ -364,7 +379,11 @@ class FillContext:
             queryset = seeder.get_queryset(self.using)
         time_field = parent_timestamp_field(model)
         extra = (time_field,) if time_field else ()
-        rows = list(queryset.order_by(key_field, "pk").values_list("pk", *paths, *extra))
+        # Code point order, not the collation's: MariaDB's case-insensitive default put
+        # "American" after "ability", so the same seed linked other tags there than elsewhere.
+        rows = list(
+            queryset.order_by(CodePointOrder(key_field), "pk").values_list("pk", *paths, *extra)
+        )
         found = Candidates(
             [row[0] for row in rows],
             [dict(zip(paths, row[1 : 1 + len(paths)], strict=True)) for row in rows],

@@ -338,6 +338,9 @@ class WorkerContext(FillContext):
             # Rows made after an insert may refer to its placeholders: the parent resolves these.
             last[4].update(i for i, value in enumerate(row) if type(value) is Pending)
 
+    def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
+        self.add(model, **row)
+
     def insert(self, model: type[Any], rows: Sequence[dict[str, Any]]) -> list[Any]:
         rows = list(rows)
         first = self._next_pending

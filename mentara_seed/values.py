@@ -231,6 +231,30 @@ def _text(provider: str, rng: Rand) -> str:
     return str(rng.pick(pool(provider)))
 
 
+def _text_drawer(provider: str) -> Callable[[Rand], str]:
+    """``_text`` for one provider, its pool and branch resolved once per column instead of per
+    value: the same draws in the same order (``randint(a, b)`` is ``a + int(random() * (b - a +
+    1))`` and ``pick`` is ``options[int(random() * len(options))]``, inlined), the same text."""
+    if provider in ("words", "sentence", "text"):
+        options = pool("sentence" if provider == "text" else "word")
+        size = len(options)
+        low, span = {"words": (1, 3), "sentence": (3, 5), "text": (2, 3)}[provider]
+
+        def joined(rng: Rand) -> str:
+            random = rng.random
+            count = low + int(random() * span)
+            return " ".join([options[int(random() * size)] for _ in range(count)])
+
+        if provider == "words":
+            return lambda rng: joined(rng).title()
+        if provider == "sentence":
+            return lambda rng: joined(rng).capitalize()
+        return joined
+    if provider in ("code", "slug", "name"):
+        return lambda rng: _text(provider, rng)
+    return lambda rng: str(rng.pick(pool(provider)))
+
+
 def _with_suffix(provider: str, base: str, suffix: str, size: int) -> str:
     """A unique variant of ``base`` that still reads as its kind, within ``size`` characters."""
     if provider == "email" and "@" in base:
@@ -484,6 +508,9 @@ class RowMaker:
         # Only rules that involve a generated value are ours to keep; the others are the seeder's.
         self.unique = tuple(s for s in self.unique if generated & set(s))
         self._claims: list[set[tuple]] | None = None
+        self._rules: list[tuple[tuple[str, ...], set[tuple]]] | None = None
+        #: (attname, maker) in order: what a row without relations to time runs, per value.
+        self._makers = [(field.attname, make) for field, make in self.fields]
         self.generated = generated
         # A generated time comes after the rows the row points at (a review after its product).
         timed = any(isinstance(f, models.DateField) for f, _make in self.fields)
@@ -560,11 +587,14 @@ class RowMaker:
     def _text_maker(self, field: models.Field, unique: bool) -> Callable[..., Any]:
         provider = provider_for(field)
         size = field.max_length or 10_000
+        attname = field.attname
+        is_derived = provider in _DERIVED
+        draw = _text_drawer(provider)
 
         def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> str:
-            retry = row.get(field.attname) is not None  # a unique value already taken
-            derived = _derived(provider, row, rng) if provider in _DERIVED else None
-            text = derived or _text(provider, rng)
+            retry = row.get(attname) is not None  # a unique value already taken
+            derived = _derived(provider, row, rng) if is_derived else None
+            text = derived or draw(rng)
             # A value made from the row's names cannot change by drawing again; another draw
             # reads better than a number, which is kept for when draws keep colliding.
             if retry and (derived is not None or rng.random() < 0.25):
@@ -659,15 +689,19 @@ class RowMaker:
     ) -> None:
         if self.relations:
             after = self._after_related(row, after)  # the rows the seeder pointed it at
-        for field, make in self.fields:
-            row[field.attname] = make(rng, row, parent, after)
-            if field.is_relation and self.relations:
-                after = self._after_related(row, after)
+            for field, make in self.fields:
+                row[field.attname] = make(rng, row, parent, after)
+                if field.is_relation:
+                    after = self._after_related(row, after)
+        else:
+            for attname, make in self._makers:
+                row[attname] = make(rng, row, parent, after)
         if not self.unique:
             return
-        if self._claims is None:  # the run's sets, read once
+        rules = self._rules
+        if rules is None:  # the run's sets, read once
             self._claims = [self.ctx.unique_values(self.model, fields) for fields in self.unique]
-        rules = list(zip(self.unique, self._claims, strict=True))
+            rules = self._rules = list(zip(self.unique, self._claims, strict=True))
         for _attempt in range(UNIQUE_ATTEMPTS):
             clash = None
             keys = []

@@ -65,10 +65,17 @@ def dump_tables() -> Callable[[], dict[str, list[tuple[Any, ...]]]]:
 pytest_plugins = ["pytester"]
 
 
-def content_dump(app_label: str = "mentara") -> dict[str, list[tuple[Any, ...]]]:
+def content_dump(
+    app_label: str = "mentara", *, include_auto_created: bool = False
+) -> dict[str, list[tuple[Any, ...]]]:
     """Like table_dump, but primary and foreign keys are replaced by the row's rank in its table:
-    two databases with the same content compare equal even when their sequences differ."""
-    models = [m for m in apps.get_app_config(app_label).get_models() if not m._meta.proxy]
+    two databases with the same content compare equal even when their sequences differ.
+    ``include_auto_created`` adds the tables Django creates for plain many-to-many fields (their
+    links are content too; off by default, which keeps the fingerprints pinned before it)."""
+    config = apps.get_app_config(app_label)
+    models = [
+        m for m in config.get_models(include_auto_created=include_auto_created) if not m._meta.proxy
+    ]
     ranks = {
         m._meta.label: {
             pk: rank

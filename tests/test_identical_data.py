@@ -29,6 +29,10 @@ FINGERPRINT = "ee6615e071352689bc80c139c6edef938bbd4df4fbea01a057bb2b848d7cb8dd"
 SEED = 15
 MODE, SCALE = "heavy", 1
 
+#: The same for the zero-code shop (``tests/declarative_app``: no fill method, no ``create()``),
+#: whose every row comes from the engine's declarative path alone; regenerated the same way.
+SHOP_FINGERPRINT = "8c7ff5671c7b7ed860757e48847e12b2f7bc5551928dac1e5b1a4bb43c98634f"
+
 
 def canonical(value: Any) -> Any:
     """One spelling per value, whatever the backend returned it as."""
@@ -63,6 +67,23 @@ def test_a_fixed_heavy_build_writes_exactly_the_pinned_data() -> None:
     assert sum(len(rows) for rows in dump.values()) == sum(report.added.values()) > 40_000
     found = fingerprint(dump)
     assert found == FINGERPRINT, f"the build's data changed: its fingerprint is now {found}"
+
+
+@pytest.mark.django_db
+def test_a_fixed_zero_code_build_writes_exactly_the_pinned_data() -> None:
+    """Heavy x1 of the shop: its large steps go through bulk loads and, on PostgreSQL, binary
+    COPY, as the zero-code benchmark's builds do."""
+    from tests.declarative_app.seeding import registry
+
+    report = mentara_seed.seed(
+        mode=MODE, scale=SCALE, seed=SEED, now=NOW, strict=True, registry=registry
+    )
+    assert report.satisfied
+    # The plain many-to-many fields' own tables too (product tags, profile follows).
+    dump = content_dump("shop", include_auto_created=True)
+    assert sum(len(rows) for rows in dump.values()) == sum(report.added.values()) > 40_000
+    found = fingerprint(dump)
+    assert found == SHOP_FINGERPRINT, f"the shop's data changed: its fingerprint is now {found}"
 
 
 def test_the_fingerprint_sees_any_change_of_a_value() -> None:
