@@ -9,6 +9,7 @@ with automatic values (see ``values``), so a model that gains a required field k
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -161,7 +162,15 @@ class FillContext:
         self._cache.clear()
         # Automatic fills' reads hold the rolled-back step's values and rows: read them again.
         self._unique.clear()
+        self._forget_makers_claims()
         self._candidates.clear()
+
+    def _forget_makers_claims(self) -> None:
+        """Row makers are kept for the run, their unique sets are not: a set read in an earlier
+        step no longer learns what is written (the values seeders set themselves are added to
+        the step's sets only), so the next row a maker completes reads the database again."""
+        for maker in self._makers.values():
+            maker.forget_claims()
 
     def target(self, step_id: str, default: int = 0) -> int:
         """The minimum in force for another step (for a parent that creates its children's
@@ -191,6 +200,7 @@ class FillContext:
         every step cost more time (about 10% of a heavy build, for the demo's posts) than their
         compact form costs memory."""
         self._unique.clear()
+        self._forget_makers_claims()
         self._candidates.clear()
         self._claimed.clear()
         self._claims_since_checkpoint = []
@@ -281,6 +291,15 @@ class FillContext:
     def _write(self, model: type[M], rows: list[dict[str, Any]], *, returning: bool) -> list[M]:
         if not rows:
             return []
+        first = rows[0].keys()
+        if not all(map(first.__eq__, map(dict.keys, rows))):
+            # Rows that set different fields are completed and written a run of equals at a
+            # time, in order: one statement has one column list, and a field one row sets
+            # itself must not be drawn for it because the batch's first row left it unset.
+            created: list[M] = []
+            for _fields, run in itertools.groupby(rows, key=frozenset):
+                created += self._write(model, list(run), returning=returning)
+            return created
         self._complete_required_fields(model, rows)
         created = self.writer.write(model, rows, returning=returning)
         self._count_written(model, len(rows))

@@ -684,6 +684,12 @@ class RowMaker:
         value = row.get(self.aliases.get(attname, attname))
         return value.pk if isinstance(value, models.Model) else value
 
+    def forget_claims(self) -> None:
+        """Read the unique sets again on the next row (``FillContext`` calls this when a step
+        ends or rolls back: the sets it reads are the context's, which it then drops)."""
+        self._claims = None
+        self._rules = None
+
     def complete(
         self, row: dict[str, Any], rng: Rand, parent: Any = None, after: datetime | None = None
     ) -> None:
@@ -699,7 +705,7 @@ class RowMaker:
         if not self.unique:
             return
         rules = self._rules
-        if rules is None:  # the run's sets, read once
+        if rules is None:  # the step's sets, read once (see forget_claims)
             self._claims = [self.ctx.unique_values(self.model, fields) for fields in self.unique]
             rules = self._rules = list(zip(self.unique, self._claims, strict=True))
         for _attempt in range(UNIQUE_ATTEMPTS):
