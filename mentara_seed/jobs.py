@@ -28,6 +28,7 @@ write.
 from __future__ import annotations
 
 import collections
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -173,8 +174,9 @@ def fill_in_parallel(step: Step, ctx: FillContext, gaps: Sequence[Gap], jobs: in
     streaming = connection.vendor == "postgresql" and not seed_settings.boolean(
         "EXCLUSIVE_BULK_LOADS"
     )
-    global _JOB
+    global _JOB, _PARENT_PID
     _JOB = (step, ctx, chunks)
+    _PARENT_PID = os.getpid()
     executor = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -310,6 +312,7 @@ def _resolved(row: tuple, pending: set[int], keys: dict[int, Any]) -> tuple:
 #: The step being filled in parallel, set in the parent before the workers are forked (they
 #: inherit it; nothing about it is sent through a pipe).
 _JOB: tuple[Step, FillContext, list[Sequence[Gap]]] | None = None
+_PARENT_PID = 0
 #: The parent's database connections, as a worker inherited them: kept referenced and never
 #: used or closed, since closing would end the parent's session on the server.
 _INHERITED: list[Any] = []
@@ -364,6 +367,24 @@ class WorkerContext(FillContext):
         )
 
 
+#: Linux's prctl option: the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """A worker ends when its parent does, however the parent ends (a Ctrl-C into a program
+    that keeps SIGINT's default, SIGKILL, the OOM killer), rather than finish its chunk for
+    nobody or block on a full result pipe forever. Linux only; elsewhere the parent's own
+    shutdown stops its workers."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
 def _start_worker() -> None:
     # Ctrl-C reaches the whole process group; the parent turns it into a rolled-back step and
     # stops the workers itself (SIGTERM, which ends a worker without a traceback of its own).
@@ -371,6 +392,7 @@ def _start_worker() -> None:
     # worker, and would stop a run whose parent ignores SIGINT (a script's background job).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent(_PARENT_PID)
     for alias in connections:
         _INHERITED.append(connections[alias])
         connections[alias] = connections.create_connection(alias)

@@ -156,7 +156,8 @@ def test_jobs_values() -> None:
 
 #: The heavy build, with the client comments' fill replaced: each worker writes its pid to a
 #: file, then one of them dies (``exit``), every one waits (``wait``), or every one naps and then
-#: fills as usual (``nap``). ``SIGINT_IGNORED`` starts the run with SIGINT ignored.
+#: fills as usual (``nap``). ``SIGINT_IGNORED`` starts the run with SIGINT ignored,
+#: ``SIGINT_KILLS`` with SIGINT's default action (the process dies of it, with no clean-up).
 FAILING_RUN = """
 import os, signal, sys, time
 import django
@@ -166,6 +167,8 @@ from project.mentara import seeding
 
 if os.environ.get("SIGINT_IGNORED"):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's background job has it
+if os.environ.get("SIGINT_KILLS"):
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a host program that dies of Ctrl-C
 
 PARENT = os.getpid()
 PIDS = os.environ["PIDS"]
@@ -286,3 +289,26 @@ def test_ctrl_c_is_left_to_the_parent_and_ignored_where_the_parent_ignores_it(
         assert run.returncode == 0, err[-3000:]
     comments, _posts = python(failing_database, COUNT_COMMENTS).split()
     assert int(comments) > 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="prctl(PR_SET_PDEATHSIG) is Linux's")
+def test_workers_end_when_their_parent_dies_without_stopping_them(failing_database: str) -> None:
+    """A parent that dies of Ctrl-C outright (a host program that keeps SIGINT's default) runs
+    no clean-up: its workers, which leave Ctrl-C to it, still end instead of waiting forever."""
+    with tempfile.TemporaryDirectory() as pids:
+        run = start_failing_run(failing_database, "wait", pids, SIGINT_KILLS="1")
+        deadline = time.monotonic() + 120
+        while len(os.listdir(pids)) < 2 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(os.listdir(pids)) == 2, run.communicate()[1][-2000:]
+        os.killpg(run.pid, signal.SIGINT)
+        run.communicate(timeout=60)
+        assert run.returncode == -signal.SIGINT  # died of it, as that program does
+        workers = [int(name) for name in os.listdir(pids)]
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in workers if alive(pid)]
+        for pid in left:  # not to leave them behind when the assertion fails
+            os.kill(pid, signal.SIGKILL)
+        assert not left
