@@ -463,9 +463,10 @@ class FillContext:
         after rows were deleted by hand, an ordinal is drawn again while a row made for another
         ordinal, or for an entity whose key came back, still holds the value. One query per
         batch (more only for the values drawn again). Unlike ``claim_unique`` it keeps nothing
-        between calls: the values depend on the keys and the rows committed before the step
-        alone (the step's own values are drawn for other keys), so a ``@parallel`` fill may
-        use it, and rows written right after the call (``ctx.insert``) hold their values."""
+        between calls. It checks the rows the database holds when called (a ``--jobs`` worker
+        sees only those committed before the step): with each key's values drawn from a
+        generator of its own, the step's own rows never hold them, so a ``@parallel`` fill may
+        use it. Write the rows right after the call (``ctx.insert``)."""
         return dict(self._first_free(model, field, keys, make, max_attempts, set()))
 
     def _first_free(
