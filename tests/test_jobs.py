@@ -219,6 +219,14 @@ def start_failing_run(url: str, how: str, pids: str, **env: str) -> subprocess.P
         )
 
 
+def wait_for_both_workers(run: subprocess.Popen[str], pids: str) -> None:
+    """Until both workers of the run are inside the fill (each wrote its pid)."""
+    deadline = time.monotonic() + 120
+    while len(os.listdir(pids)) < 2 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(os.listdir(pids)) == 2, run.communicate()[1][-2000:]
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -259,10 +267,7 @@ def test_a_worker_that_dies_fails_the_step_in_one_line(failing_database: str) ->
 def test_ctrl_c_while_workers_run_fails_the_step_in_one_line(failing_database: str) -> None:
     with tempfile.TemporaryDirectory() as pids:
         run = start_failing_run(failing_database, "wait", pids)
-        deadline = time.monotonic() + 120
-        while len(os.listdir(pids)) < 2 and run.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(os.listdir(pids)) == 2, run.communicate()[1][-2000:]
+        wait_for_both_workers(run, pids)
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _out, err = run.communicate(timeout=60)
         assert run.returncode == 128 + signal.SIGINT, err[-3000:]
@@ -280,10 +285,7 @@ def test_ctrl_c_is_left_to_the_parent_and_ignored_where_the_parent_ignores_it(
     group gets one: its workers ignore it too instead of dying of it and failing the step."""
     with tempfile.TemporaryDirectory() as pids:
         run = start_failing_run(failing_database, "nap", pids, SIGINT_IGNORED="1")
-        deadline = time.monotonic() + 120
-        while len(os.listdir(pids)) < 2 and run.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(os.listdir(pids)) == 2, run.communicate()[1][-2000:]
+        wait_for_both_workers(run, pids)
         os.killpg(run.pid, signal.SIGINT)
         _out, err = run.communicate(timeout=180)
         assert run.returncode == 0, err[-3000:]
@@ -297,10 +299,7 @@ def test_workers_end_when_their_parent_dies_without_stopping_them(failing_databa
     no clean-up: its workers, which leave Ctrl-C to it, still end instead of waiting forever."""
     with tempfile.TemporaryDirectory() as pids:
         run = start_failing_run(failing_database, "wait", pids, SIGINT_KILLS="1")
-        deadline = time.monotonic() + 120
-        while len(os.listdir(pids)) < 2 and run.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert len(os.listdir(pids)) == 2, run.communicate()[1][-2000:]
+        wait_for_both_workers(run, pids)
         os.killpg(run.pid, signal.SIGINT)
         run.communicate(timeout=60)
         assert run.returncode == -signal.SIGINT  # died of it, as that program does
