@@ -220,13 +220,7 @@ class FillContext:
 
     def add(self, model: type[models.Model], /, **values: Any) -> None:
         """Queue one row; it is inserted in a batch, by the end of the step at the latest."""
-        buffer = self._buffers[model]
-        buffer.append(values)
-        if len(buffer) >= self.batch_size:
-            # Taken off the queue first: completing the batch may read the model's unique
-            # values, which flushes its queue, and must not write these rows half-made.
-            self._buffers[model] = []
-            self._write(model, buffer, returning=False)
+        self._add_row(model, values)
 
     def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
         """``add(model, **row)`` for a row dict its caller gives up (the queue keeps it): the
@@ -234,6 +228,8 @@ class FillContext:
         buffer = self._buffers[model]
         buffer.append(row)
         if len(buffer) >= self.batch_size:
+            # Taken off the queue first: completing the batch may read the model's unique
+            # values, which flushes its queue, and must not write these rows half-made.
             self._buffers[model] = []
             self._write(model, buffer, returning=False)
 

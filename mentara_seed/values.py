@@ -211,30 +211,12 @@ def _words(rng: Rand, low: int, high: int) -> str:
     return " ".join(words[int(rng.random() * len(words))] for _ in range(rng.randint(low, high)))
 
 
-def _text(provider: str, rng: Rand) -> str:
-    """A value of a provider. Lines people read in lists (titles, names, text) are composed of
-    several draws, so a page of them shows no line twice; one pool draw would repeat within a
-    few dozen rows."""
-    if provider == "code":
-        return "".join(str(int(rng.random() * 10)) for _ in range(10))
-    if provider == "slug":
-        return slugify(_words(rng, 2, 4))
-    if provider == "words":
-        return _words(rng, 1, 3).title()
-    if provider == "sentence":
-        return _words(rng, 3, 7).capitalize()
-    if provider == "name":
-        return f"{rng.first_name()} {rng.last_name()}"
-    if provider == "text":
-        sentences = pool("sentence")
-        return " ".join(rng.pick(sentences) for _ in range(rng.randint(2, 4)))
-    return str(rng.pick(pool(provider)))
-
-
 def _text_drawer(provider: str) -> Callable[[Rand], str]:
-    """``_text`` for one provider, its pool and branch resolved once per column instead of per
-    value: the same draws in the same order (``randint(a, b)`` is ``a + int(random() * (b - a +
-    1))`` and ``pick`` is ``options[int(random() * len(options))]``, inlined), the same text."""
+    """How a provider's values are drawn, its pool and branch resolved once per column instead
+    of per value (``randint(a, b)`` is ``a + int(random() * (b - a + 1))`` and ``pick`` is
+    ``options[int(random() * len(options))]``, inlined). Lines people read in lists (titles,
+    names, text) are composed of several draws, so a page of them shows no line twice; one pool
+    draw would repeat within a few dozen rows."""
     if provider in ("words", "sentence", "text"):
         options = pool("sentence" if provider == "text" else "word")
         size = len(options)
@@ -250,8 +232,12 @@ def _text_drawer(provider: str) -> Callable[[Rand], str]:
         if provider == "sentence":
             return lambda rng: joined(rng).capitalize()
         return joined
-    if provider in ("code", "slug", "name"):
-        return lambda rng: _text(provider, rng)
+    if provider == "code":
+        return lambda rng: "".join(str(int(rng.random() * 10)) for _ in range(10))
+    if provider == "slug":
+        return lambda rng: slugify(_words(rng, 2, 4))
+    if provider == "name":
+        return lambda rng: f"{rng.first_name()} {rng.last_name()}"
     return lambda rng: str(rng.pick(pool(provider)))
 
 
@@ -507,7 +493,6 @@ class RowMaker:
         self.fields.sort(key=lambda pair: _late(pair[0]))
         # Only rules that involve a generated value are ours to keep; the others are the seeder's.
         self.unique = tuple(s for s in self.unique if generated & set(s))
-        self._claims: list[set[tuple]] | None = None
         self._rules: list[tuple[tuple[str, ...], set[tuple]]] | None = None
         #: (attname, maker) in order: what a row without relations to time runs, per value.
         self._makers = [(field.attname, make) for field, make in self.fields]
@@ -687,7 +672,6 @@ class RowMaker:
     def forget_claims(self) -> None:
         """Read the unique sets again on the next row (``FillContext`` calls this when a step
         ends or rolls back: the sets it reads are the context's, which it then drops)."""
-        self._claims = None
         self._rules = None
 
     def complete(
@@ -706,8 +690,9 @@ class RowMaker:
             return
         rules = self._rules
         if rules is None:  # the step's sets, read once (see forget_claims)
-            self._claims = [self.ctx.unique_values(self.model, fields) for fields in self.unique]
-            rules = self._rules = list(zip(self.unique, self._claims, strict=True))
+            rules = self._rules = [
+                (fields, self.ctx.unique_values(self.model, fields)) for fields in self.unique
+            ]
         for _attempt in range(UNIQUE_ATTEMPTS):
             clash = None
             keys = []
