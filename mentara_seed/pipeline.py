@@ -246,7 +246,7 @@ def seed_database(
     )
     state = RunState(database=report.database, writes=writes)
     try:
-        with _short_query_log(database):
+        with _short_query_log(database), _sqlite_page_cache(database, writes):
             _run(steps, ctx, batch_size, report, registry, progress, announce, state, workers)
     except FAULTS as exc:
         raise state.failure(exc) from exc
@@ -306,6 +306,37 @@ def _check_estimate(steps: list[Step], gaps: list[Gap], counts: dict[str, int]) 
             f"this run would add about {estimate:,} rows, more than MENTARA_SEED['MAX_ROWS'] "
             f"({cap:,}); lower --scale or raise the cap"
         )
+
+
+#: SQLite's page cache while a run writes, in KiB (its default is 2 MiB): a build's index
+#: updates then find their pages in memory instead of asking the OS for them again.
+SQLITE_CACHE_KIB = 65536
+
+
+@contextlib.contextmanager
+def _sqlite_page_cache(using: str, writes: bool) -> Iterator[None]:
+    """A larger page cache for the run on SQLite, the connection's own size given back after
+    (the connection may be the caller's: a test's, a shell's)."""
+    connection = connections[using]
+    if not writes or connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (size,) = cursor.fetchone()
+        cursor.execute("PRAGMA page_size")
+        (page_size,) = cursor.fetchone()
+        # A negative size is in KiB, a positive one in pages; a cache already larger stays.
+        raise_it = (-size if size < 0 else size * page_size // 1024) < SQLITE_CACHE_KIB
+        if raise_it:
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        # After a fault the connection may be gone, and its cache with it.
+        if raise_it and connection.connection is not None:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {size}")
 
 
 def _set_busy_timeout(using: str) -> None:

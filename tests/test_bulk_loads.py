@@ -623,3 +623,30 @@ def test_postgres_a_role_that_may_not_skip_triggers_loads_row_by_row(monkeypatch
             cursor.execute(f'DROP OWNED BY "{role}"')
             cursor.execute(f'DROP ROLE "{role}"')
     assert Comment.objects.count() == 5
+
+
+def _cache_size() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.backend("sqlite")
+@pytest.mark.parametrize(
+    ("given", "while_writing"), [(-2000, -65536), (100, -65536), (-131072, -131072)]
+)
+def test_sqlite_a_run_writes_with_a_larger_page_cache_and_gives_the_connection_its_own_back(
+    given, while_writing
+):
+    """A larger cache (64 MiB) while the run writes, whatever unit the connection's own size is
+    in (KiB when negative, pages when positive); a cache already larger is left; the
+    connection's size comes back after the run, and an audit-only run never changes it."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA cache_size = {given}")
+    seen: list[int] = []
+    mentara_seed.seed(mode="light", seed=0, now=NOW, progress=lambda *_: seen.append(_cache_size()))
+    assert seen and set(seen) == {while_writing}
+    assert _cache_size() == given
+    seen.clear()
+    mentara_seed.audit(mode="heavy", seed=0, now=NOW)
+    assert _cache_size() == given
