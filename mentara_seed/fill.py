@@ -160,6 +160,14 @@ class Appender:
         self._ctx._queue_tuples(self._model, self.names, self.epoch, rows)
 
 
+def _field_names(model: type[models.Model], names: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(names, str):  # tuple("title") would be five one-letter names
+        raise ConfigurationError(
+            f"the fields of {model._meta.label}'s rows must be a tuple of names, not one string"
+        )
+    return tuple(names)
+
+
 def _wrong_width(model: type[models.Model], names: tuple[str, ...], row: Any) -> ConfigurationError:
     return ConfigurationError(
         f"a row for {model._meta.label} has {len(row)} values, but its fields are "
@@ -180,10 +188,6 @@ def tuple_fields(
 ) -> tuple[str, ...]:
     """``names`` checked as ``add_tuples`` takes them: each a concrete field's name or attname
     (``author`` or ``author_id``), once; ``epoch`` among them, each a DateTimeField."""
-    if isinstance(names, str):
-        raise ConfigurationError(
-            f"the fields of {model._meta.label}'s rows must be a tuple of names, not one string"
-        )
     fields = {}
     for field in model._meta.concrete_fields:
         fields[field.name] = field
@@ -385,7 +389,7 @@ class FillContext:
         which the writer turns into what the backend stores for the same aware datetime. Fields
         left out are completed as ``add`` completes them."""
         epoch = frozenset(epoch)
-        names = tuple_fields(model, tuple(names), epoch)
+        names = tuple_fields(model, _field_names(model, names), epoch)
         rows = rows if isinstance(rows, list) else list(rows)
         _check_widths(model, names, rows)
         self._queue_tuples(model, names, epoch, rows)
@@ -396,7 +400,7 @@ class FillContext:
         """An ``Appender`` for rows of ``model`` given as tuples of ``names``' values (see
         ``add_tuples``): the names are checked once, then each ``append(row)`` only queues."""
         epoch = frozenset(epoch)
-        return Appender(self, model, tuple_fields(model, tuple(names), epoch), epoch)
+        return Appender(self, model, tuple_fields(model, _field_names(model, names), epoch), epoch)
 
     def _queue_tuples(
         self,
