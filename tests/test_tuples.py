@@ -79,6 +79,17 @@ def test_mixed_with_add_the_rows_keep_the_order_they_were_queued_in():
     ctx = context()
     author = Author.objects.create(name="A", email="a@example.org")
     ctx.batch_size = 4  # batches cut through runs of tuples and dicts alike
+    with ctx.writing():  # as a fill runs: a query first ends a write in flight (MySQL)
+        queue_nine(ctx, author)
+        assert Book.objects.count() == 8  # two full batches are written, the ninth waits
+    ctx.flush()
+    titles = list(Book.objects.order_by("pk").values_list("title", flat=True))
+    assert titles == [str(n) for n in range(1, 10)]
+    assert ctx.added["testapp.Book"] == 9
+    assert Book.objects.get(title="8").isbn  # left unset, completed
+
+
+def queue_nine(ctx: FillContext, author: Author) -> None:
     ctx.add(Book, author_id=author.pk, title="1", isbn="1", pages=1)
     ctx.add_tuples(Book, ("author_id", "title", "isbn", "pages"), [(author.pk, "2", "2", 2)])
     books = ctx.appender(Book, ("author", "title", "isbn", "pages"))  # an instance works too
@@ -87,12 +98,6 @@ def test_mixed_with_add_the_rows_keep_the_order_they_were_queued_in():
     books.append((author, "7", "7", 7))
     ctx.add_tuples(Book, ("author_id", "title"), [(author.pk, "8")])  # completed fields
     ctx.add(Book, author_id=author.pk, title="9", isbn="9", pages=9)
-    assert Book.objects.count() == 8  # two full batches are written already, the ninth waits
-    ctx.flush()
-    titles = list(Book.objects.order_by("pk").values_list("title", flat=True))
-    assert titles == [str(n) for n in range(1, 10)]
-    assert ctx.added["testapp.Book"] == 9
-    assert Book.objects.get(title="8").isbn  # left unset, completed
 
 
 def test_a_value_a_tuple_sets_is_claimed_before_the_next_generated_one():
