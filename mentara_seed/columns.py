@@ -77,6 +77,27 @@ def row_values(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> Ite
     return zip(*column_values(rows, columns), strict=True)
 
 
+def tuple_columns(
+    names: Sequence[str], table: Sequence[Sequence[Any]], count: int, columns: Sequence[Column]
+) -> list[Any]:
+    """The values of rows given as columns in ``names``' order (``table``, ``count`` rows; see
+    ``FillContext.add_tuples``) column by column as the database stores them: ``column_values``
+    for rows that never were dicts."""
+    position = {name: index for index, name in enumerate(names)}
+    out: list[Any] = []
+    for _column, key, converter, default in columns:
+        index = position.get(key)
+        if index is None:
+            assert default is not None  # column_plan gives every unset field a default
+            values: Sequence[Any] = [default() for _ in range(count)]
+        else:
+            values = table[index]
+        if converter is not None:
+            values = converter.column(values)
+        out.append(values)
+    return out
+
+
 def column_values(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> list[Any]:
     """The rows' values column by column, as the database stores them."""
     if any(default is not None for _c, _k, _cv, default in columns):
@@ -109,10 +130,12 @@ def column_plan(
     provided: frozenset[str],
     using: str,
     native: tuple[type[models.Field], ...],
+    epoch: frozenset[str] = frozenset(),
 ) -> tuple[Column, ...]:
     """(column, row key, converter, default) for each column an INSERT of these rows sets, the
     way ``bulk_create`` prepares it: ``convert`` turns a value into what the driver binds,
-    ``default`` gives the value of a field the rows do not set."""
+    ``default`` gives the value of a field the rows do not set. The row keys in ``epoch`` hold
+    whole seconds since 1970 (UTC) instead of datetimes (see ``FillContext.add_tuples``)."""
     connection = connections[using]
     columns: list[Column] = []
     for field in model._meta.concrete_fields:
@@ -120,7 +143,9 @@ def column_plan(
             continue
         key = field.attname if field.attname in provided else field.name
         convert: Converter | None = None
-        if field.is_relation and key != field.attname:
+        if key in epoch:
+            convert = _epoch_converter(field, connection, native)
+        elif field.is_relation and key != field.attname:
             convert = Converter(functools.partial(_related_key, field, connection))  # instances
         elif isinstance(field, models.DateTimeField) and not isinstance(field, native):
             convert = _datetime_converter(field, connection)
@@ -166,6 +191,63 @@ def _datetime_converter(field: models.DateTimeField, connection: Any) -> Convert
         return texts
 
     return Converter(prep, column)
+
+
+def _epoch_converter(
+    field: models.Field, connection: Any, native: tuple[type[models.Field], ...]
+) -> Converter:
+    """Whole seconds since 1970 into what the backend stores for the datetime they stand for,
+    exactly what the aware UTC datetime would have become: where the writer stores a datetime's
+    naive UTC text (SQLite, MySQL), that text straight from the integer, with no datetime made
+    per value; elsewhere the datetime, then the field's own conversion (none for psycopg)."""
+    if not isinstance(field, models.DateTimeField):
+        raise TypeError(f"{field.model._meta.label}.{field.name} is not a DateTimeField")
+    to_datetime = functools.partial(datetime.fromtimestamp, tz=UTC)
+    if isinstance(field, native):
+
+        def datetimes(values: Sequence[Any]) -> list[Any]:
+            return [None if value is None else to_datetime(value) for value in values]
+
+        return Converter(to_datetime, datetimes)
+    convert = _datetime_converter(field, connection)
+    if convert.many is None:  # the backend stores something else than the naive UTC text
+        return Converter(
+            lambda value: convert(to_datetime(value)),
+            lambda values: convert.column([to_datetime(v) if v is not None else v for v in values]),
+        )
+    return Converter(utc_text, utc_texts)
+
+
+#: "MM:SS" of each second of an hour, and "YYYY-MM-DD HH:" of each hour met so far.
+_MINUTES_SECONDS = [f"{second // 60:02d}:{second % 60:02d}" for second in range(3600)]
+_HOURS: dict[int, str] = {}
+
+
+def utc_text(seconds: int) -> str:
+    """``str()`` of the naive UTC datetime ``seconds`` after 1970: what Django's SQLite and MySQL
+    backends store for that aware datetime (whole seconds: no fraction)."""
+    hour, rest = divmod(seconds, 3600)
+    prefix = _HOURS.get(hour)
+    if prefix is None:
+        prefix = _HOURS[hour] = datetime.fromtimestamp(hour * 3600, UTC).isoformat(" ")[:14]
+    return prefix + _MINUTES_SECONDS[rest]
+
+
+def utc_texts(values: Sequence[Any]) -> list[Any]:
+    hours = _HOURS
+    minutes_seconds = _MINUTES_SECONDS
+    texts: list[Any] = []
+    append = texts.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        hour, rest = divmod(value, 3600)
+        prefix = hours.get(hour)
+        if prefix is None:
+            prefix = utc_text(hour * 3600)[:14]
+        append(prefix + minutes_seconds[rest])
+    return texts
 
 
 def _related_key(field: models.Field, connection: Any, instance: models.Model) -> Any:

@@ -9,6 +9,7 @@ with automatic values (see ``values``), so a model that gains a required field k
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sqlite3
 from collections import Counter, defaultdict
@@ -44,6 +45,16 @@ def chunked(items: Sequence[K], size: int = IN_CHUNK) -> Iterator[Sequence[K]]:
 def _row_key(model: type[models.Model], attname: str, row: dict[str, Any]) -> str:
     """The key a row uses for a field: its attname (``author_id``) or its name (``author``)."""
     if attname in row:
+        return attname
+    for field in model._meta.concrete_fields:
+        if field.attname == attname:
+            return field.name
+    return attname
+
+
+def _row_key_in(model: type[models.Model], attname: str, names: tuple[str, ...]) -> str:
+    """``_row_key`` for rows given as tuples of ``names``."""
+    if attname in names:
         return attname
     for field in model._meta.concrete_fields:
         if field.attname == attname:
@@ -95,6 +106,119 @@ def _fast_time_reads(using: str) -> Iterator[None]:
             connection.create_cursor = patched
 
 
+class _Run:
+    """Rows queued as tuples: each holds ``names``' values in that order (``epoch``: the names
+    whose values are whole seconds since 1970, UTC)."""
+
+    __slots__ = ("epoch", "names", "rows")
+
+    def __init__(self, names: tuple[str, ...], epoch: frozenset[str]) -> None:
+        self.names = names
+        self.epoch = epoch
+        self.rows: list[tuple] = []
+
+
+class _Queue(list):
+    """A model's queued rows in order: row dicts (``add``) and runs of tuples (``add_tuples``);
+    ``rows`` counts the rows, which is what a batch is made of."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = 0
+
+
+class Appender:
+    """``ctx.appender(model, names, epoch=...)``: queues rows given as tuples of ``names``'
+    values, for a seeder that adds many rows of one shape (see ``FillContext.add_tuples``).
+    ``append(row)`` queues one, ``extend(rows)`` several; both check each row's length."""
+
+    __slots__ = ("_ctx", "_model", "_width", "epoch", "names")
+
+    def __init__(
+        self,
+        ctx: FillContext,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+    ) -> None:
+        self._ctx = ctx
+        self._model = model
+        self.names = names
+        self.epoch = epoch
+        self._width = len(names)
+
+    def append(self, row: tuple) -> None:
+        if len(row) != self._width:
+            raise _wrong_width(self._model, self.names, row)
+        self._ctx._queue_tuples(self._model, self.names, self.epoch, [row])
+
+    def extend(self, rows: Iterable[tuple]) -> None:
+        rows = list(rows)
+        _check_widths(self._model, self.names, rows)
+        self._ctx._queue_tuples(self._model, self.names, self.epoch, rows)
+
+
+def _field_names(model: type[models.Model], names: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(names, str):  # tuple("title") would be five one-letter names
+        raise ConfigurationError(
+            f"the fields of {model._meta.label}'s rows must be a tuple of names, not one string"
+        )
+    return tuple(names)
+
+
+def _wrong_width(model: type[models.Model], names: tuple[str, ...], row: Any) -> ConfigurationError:
+    return ConfigurationError(
+        f"a row for {model._meta.label} has {len(row)} values, but its fields are "
+        f"{len(names)}: {', '.join(names)}"
+    )
+
+
+def _check_widths(model: type[models.Model], names: tuple[str, ...], rows: list[tuple]) -> None:
+    width = len(names)
+    for length in set(map(len, rows)):
+        if length != width:
+            raise _wrong_width(model, names, next(row for row in rows if len(row) == length))
+
+
+@functools.cache
+def tuple_fields(
+    model: type[models.Model], names: tuple[str, ...], epoch: frozenset[str]
+) -> tuple[str, ...]:
+    """``names`` checked as ``add_tuples`` takes them: each a concrete field's name or attname
+    (``author`` or ``author_id``), once; ``epoch`` among them, each a DateTimeField."""
+    fields = {}
+    for field in model._meta.concrete_fields:
+        fields[field.name] = field
+        fields[field.attname] = field
+    seen: dict[str, str] = {}
+    for name in names:
+        field = fields.get(name)
+        if field is None:
+            raise ConfigurationError(
+                f"{model._meta.label} has no field {name!r} to take tuples' values for; its "
+                f"fields: {', '.join(f.attname for f in model._meta.concrete_fields)}"
+            )
+        if field.attname in seen:
+            raise ConfigurationError(
+                f"{model._meta.label}.{field.name} is named twice ({seen[field.attname]!r} and "
+                f"{name!r}) in the fields of its rows"
+            )
+        seen[field.attname] = name
+    for name in epoch:
+        if name not in names:
+            raise ConfigurationError(
+                f"epoch field {name!r} of {model._meta.label} is not among the rows' fields"
+            )
+        if not isinstance(fields[name], models.DateTimeField):
+            raise ConfigurationError(
+                f"{model._meta.label}.{name} is not a DateTimeField: its values cannot be given "
+                "as epoch seconds"
+            )
+    return names
+
+
 class FillContext:
     """What a seeder's ``create`` and ``fill_*`` methods use to read and write."""
 
@@ -123,7 +247,7 @@ class FillContext:
         self.targets: dict[str, Target] = {}
         #: For a population step: how many entities existed before (the first new ordinal).
         self.ordinal_start = 0
-        self._buffers: dict[type[models.Model], list[dict[str, Any]]] = defaultdict(list)
+        self._buffers: dict[type[models.Model], _Queue] = defaultdict(_Queue)
         self._claimed: dict[tuple[str, str], set[Any]] = defaultdict(set)
         self.writer = writer_for(using, batch_size, fast=fast_path, bulk_loads=bulk_loads)
         self._cache: dict[str, tuple[tuple[int, ...], Any]] = {}
@@ -227,24 +351,88 @@ class FillContext:
         declarative fills' form, without a keyword round trip per row."""
         buffer = self._buffers[model]
         buffer.append(row)
-        if len(buffer) >= self.batch_size:
+        buffer.rows += 1
+        if buffer.rows >= self.batch_size:
             # Taken off the queue first: completing the batch may read the model's unique
             # values, which flushes its queue, and must not write these rows half-made.
-            self._buffers[model] = []
+            del self._buffers[model]
             self._write(model, buffer, returning=False)
 
     def add_rows(self, model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
         """``add(model, **row)`` for each row, without the keyword round trip: the same queue,
-        written in the same batches (how a ``--jobs`` worker's rows are replayed)."""
+        written in the same batches."""
         size = self.batch_size
         start = 0
         while start < len(rows):
             buffer = self._buffers[model]
-            take = max(size - len(buffer), 1)
-            buffer.extend(rows[start : start + take])
+            take = max(size - buffer.rows, 1)
+            part = rows[start : start + take]
+            buffer.extend(part)
+            buffer.rows += len(part)
             start += take
-            if len(buffer) >= size:
-                self._buffers[model] = []
+            if buffer.rows >= size:
+                del self._buffers[model]
+                self._write(model, buffer, returning=False)
+
+    def add_tuples(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        rows: Iterable[tuple],
+        *,
+        epoch: Iterable[str] = (),
+    ) -> None:
+        """Queue rows given as tuples of ``names``' values, in that order: ``add(model,
+        **dict(zip(names, row)))`` for each row, into the same queue and batches, but with no
+        dict per row; the values go to the writer column by column. The fields named in
+        ``epoch`` (DateTimeFields) take whole seconds since 1970 (UTC) instead of datetimes,
+        which the writer turns into what the backend stores for the same aware datetime. Fields
+        left out are completed as ``add`` completes them."""
+        epoch = frozenset(epoch)
+        names = tuple_fields(model, _field_names(model, names), epoch)
+        rows = rows if isinstance(rows, list) else list(rows)
+        _check_widths(model, names, rows)
+        self._queue_tuples(model, names, epoch, rows)
+
+    def appender(
+        self, model: type[models.Model], names: tuple[str, ...], *, epoch: Iterable[str] = ()
+    ) -> Appender:
+        """An ``Appender`` for rows of ``model`` given as tuples of ``names``' values (see
+        ``add_tuples``): the names are checked once, then each ``append(row)`` only queues."""
+        epoch = frozenset(epoch)
+        return Appender(self, model, tuple_fields(model, _field_names(model, names), epoch), epoch)
+
+    def _queue_tuples(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+        rows: list[tuple],
+    ) -> None:
+        """Queue checked tuples behind the model's queued rows, writing a batch whenever the
+        queue holds ``batch_size`` rows (the boundaries ``add`` would make)."""
+        size = self.batch_size
+        start = 0
+        total = len(rows)
+        while start < total:
+            buffer = self._buffers[model]
+            last = buffer[-1] if buffer else None
+            if last.__class__ is not _Run or last.names != names or last.epoch != epoch:
+                last = _Run(names, epoch)
+                buffer.append(last)
+            take = size - buffer.rows
+            if start == 0 and take >= total:  # the common case: all of them fit
+                last.rows += rows
+                buffer.rows += total
+                start = total
+            else:
+                take = max(take, 1)
+                part = rows[start : start + take]
+                last.rows += part
+                buffer.rows += len(part)
+                start += len(part)
+            if buffer.rows >= size:
+                del self._buffers[model]
                 self._write(model, buffer, returning=False)
 
     def insert(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
@@ -284,8 +472,17 @@ class FillContext:
             self.writer.finish()
         self._end_step()
 
-    def _write(self, model: type[M], rows: list[dict[str, Any]], *, returning: bool) -> list[M]:
+    def _write(self, model: type[M], rows: list[Any], *, returning: bool) -> list[M]:
         if not rows:
+            return []
+        if any(row.__class__ is _Run for row in rows):
+            # Runs of tuples among the dicts: each part written in order, as it was queued.
+            for is_run, part in itertools.groupby(rows, key=lambda row: row.__class__ is _Run):
+                if is_run:
+                    for run in part:
+                        self._write_run(model, run)
+                else:
+                    self._write(model, list(part), returning=False)
             return []
         first = rows[0].keys()
         if not all(map(first.__eq__, map(dict.keys, rows))):
@@ -300,6 +497,54 @@ class FillContext:
         created = self.writer.write(model, rows, returning=returning)
         self._count_written(model, len(rows))
         return created
+
+    def _write_run(self, model: type[models.Model], run: _Run) -> None:
+        """Tuples of one shape: completed and claimed as ``_write`` does for dicts, then handed
+        to the writer as columns."""
+        names, rows = run.names, run.rows
+        if not rows:
+            return
+        if self.row_maker(model, frozenset(names)).fields:
+            # Fields left to complete: the maker works on dicts (and datetimes), so this run is
+            # written as the same rows given to add() would be.
+            self._write(model, self._as_dicts(run), returning=False)
+            return
+        table = list(zip(*rows, strict=True))
+        self._claim_columns(model, run, table)
+        self.writer.write_columns(model, names, run.epoch, table, len(rows))
+        self._count_written(model, len(rows))
+
+    @staticmethod
+    def _as_dicts(run: _Run) -> list[dict[str, Any]]:
+        names, epoch = run.names, run.epoch
+        if not epoch:
+            return [dict(zip(names, row, strict=True)) for row in run.rows]
+        columns = [
+            [None if v is None else datetime.fromtimestamp(v, UTC) for v in column]
+            if name in epoch
+            else column
+            for name, column in zip(names, zip(*run.rows, strict=True), strict=True)
+        ]
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    def _claim_columns(self, model: type[models.Model], run: _Run, table: list[tuple]) -> None:
+        """The unique values a run of tuples sets, claimed as ``_complete_required_fields``
+        claims a batch of dicts' (epoch seconds as the datetimes they stand for)."""
+        names = run.names
+        for (unique_model, fields), claimed in self._unique.items():
+            if unique_model is not model:
+                continue
+            count = len(table[0]) if table else 0
+            columns = []
+            for name in fields:
+                key = _row_key_in(model, name, names)
+                column = table[names.index(key)] if key in names else [None] * count
+                if key in run.epoch:
+                    column = [None if v is None else datetime.fromtimestamp(v, UTC) for v in column]
+                if any(issubclass(kind, models.Model) for kind in set(map(type, column))):
+                    column = [_value(value) for value in column]
+                columns.append(column)
+            claimed.update([key for key in zip(*columns, strict=True) if None not in key])
 
     def _count_written(self, model: type[models.Model], count: int) -> None:
         """Count rows of ``model`` written outside ``_write`` too (a worker's COPY data): the

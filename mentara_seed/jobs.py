@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 from django.db import connections, models
 
 from .auditing import Gap, Step
-from .columns import PSYCOPG_NATIVE_FIELDS, column_plan, column_values
+from .columns import PSYCOPG_NATIVE_FIELDS, column_plan, tuple_columns
 from .exceptions import ConfigurationError
 from .failures import WorkerFailed
 from .fill import FillContext, _fast_time_reads
@@ -72,6 +72,7 @@ CHUNKS_PER_JOB = 6
 MIN_CHUNK_GAPS = 8
 
 _ADD, _INSERT, _SHORTFALL, _COPY = 0, 1, 2, 3
+_NO_EPOCH: frozenset[str] = frozenset()
 
 
 def parallel(
@@ -244,10 +245,12 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
     for record in records:
         kind = record[0]
         if kind == _ADD:
-            _kind, model, names, values, pending = record
+            _kind, model, names, values, pending, epoch = record
             if pending:
                 values = [_resolved(row, pending, keys) for row in values]
-            ctx.add_rows(model, [dict(zip(names, row, strict=True)) for row in values])
+            # As tuples, whether the worker's fill added dicts or tuples: the same queue and
+            # batches as a serial run's, without a dict per row.
+            ctx._queue_tuples(model, names, epoch, values)
         elif kind == _COPY:
             _kind, model, names, binary, count, data = record
             _copy_rows(ctx, model, names, binary, count, data)
@@ -330,16 +333,31 @@ class WorkerContext(FillContext):
     def add(self, model: type[models.Model], /, **values: Any) -> None:
         # Consecutive rows of one model with the same fields travel as one record of value
         # tuples: far less to pickle than a dict per row.
-        names = tuple(values)
-        row = tuple(values.values())
+        self._queue_tuples(model, tuple(values), _NO_EPOCH, [tuple(values.values())])
+
+    def _queue_tuples(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+        rows: list[tuple],
+    ) -> None:
         last = self.records[-1] if self.records else None
-        if last is None or last[0] != _ADD or last[1] is not model or last[2] != names:
-            last = [_ADD, model, names, [], set()]
+        if (
+            last is None
+            or last[0] != _ADD
+            or last[1] is not model
+            or last[2] != names
+            or last[5] != epoch
+        ):
+            last = [_ADD, model, names, [], set(), epoch]
             self.records.append(last)
-        last[3].append(row)
+        last[3] += rows
         if self._next_pending:
             # Rows made after an insert may refer to its placeholders: the parent resolves these.
-            last[4].update(i for i, value in enumerate(row) if type(value) is Pending)
+            last[4].update(
+                i for row in rows for i, value in enumerate(row) if type(value) is Pending
+            )
 
     def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
         self.add(model, **row)
@@ -428,18 +446,17 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
     and every value of a type binary COPY writes as text COPY would. Otherwise as it is."""
     if record[0] != _ADD or record[4] or len(record[3]) < 2:
         return record
-    _kind, model, names, values, _pending = record
+    _kind, model, names, values, _pending, epoch = record
     provided = frozenset(names)
     if ctx.row_maker(model, provided).fields or any(m is model for m, _f in ctx._unique):
         return record
     assert _ENCODER is not None
     writer, transformers = _ENCODER
     concrete = model._meta.concrete_model or model
-    columns = column_plan(concrete, provided, ctx.using, PSYCOPG_NATIVE_FIELDS)
-    rows = [dict(zip(names, row, strict=True)) for row in values]
+    columns = column_plan(concrete, provided, ctx.using, PSYCOPG_NATIVE_FIELDS, epoch)
     table = concrete._meta.db_table
     column_names = tuple(column[0] for column in columns)
-    cells = column_values(rows, columns)
+    cells = tuple_columns(names, list(zip(*values, strict=True)), len(values), columns)
     binary = writer._binary_types(table, column_names, cells)
     if binary is None:
         return record
@@ -453,4 +470,4 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
     data = bytearray()
     for row in zip(*cells, strict=True):
         _format_row_binary(row, transformer, data)
-    return [_COPY, model, column_names, binary, len(rows), bytes(data)]
+    return [_COPY, model, column_names, binary, len(values), bytes(data)]

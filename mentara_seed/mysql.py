@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from django.db import connections, models
 
 from .bulk_loads import BulkLoads, check_references
-from .columns import NATIVE_FIELDS, column_plan, column_values
+from .columns import NATIVE_FIELDS, column_plan, column_values, tuple_columns
 from .exceptions import DatabaseNotReady
 from .writers import BulkCreateWriter
 
@@ -58,7 +58,6 @@ class MysqlInsertWriter(BulkCreateWriter):
         assert concrete is not None
         table = concrete._meta.db_table
         self.bulk_loads.before_first_write(table, len(rows))
-        connection = connections[self.using]
         if returning:
             self.close()
             return super().write(model, rows, returning=returning)
@@ -66,19 +65,40 @@ class MysqlInsertWriter(BulkCreateWriter):
         if not columns:  # only a primary key: a multi-row INSERT would need a column to name
             self.close()
             return super().write(model, rows, returning=returning)
+        self._insert(table, columns, column_values(rows, columns))
+        return []
+
+    def write_columns(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+        table: Sequence[Sequence[Any]],
+        count: int,
+    ) -> None:
+        concrete = model._meta.concrete_model or model
+        columns = column_plan(concrete, frozenset(names), self.using, NATIVE_FIELDS, epoch)
+        if not columns:
+            super().write_columns(model, names, epoch, table, count)
+            return
+        db_table = concrete._meta.db_table
+        self.bulk_loads.before_first_write(db_table, count)
+        self._insert(db_table, columns, tuple_columns(names, table, count, columns))
+
+    def _insert(self, table: str, columns: Sequence[Any], cells: Sequence[Sequence[Any]]) -> None:
+        connection = connections[self.using]
         quote = connection.ops.quote_name
         prefix = (
             f"INSERT INTO {quote(table)} ({', '.join(quote(c[0]) for c in columns)}) VALUES "
         ).encode()
         connection.ensure_connection()
         driver = connection.connection
-        literals = [_literals(driver, values) for values in column_values(rows, columns)]
+        literals = [_literals(driver, values) for values in cells]
         # One "(a,b,c)" per row from a format made once: a single C call per row.
         row_format = b"(" + b",".join([b"%s"] * len(columns)) + b")"
         values = list(map(row_format.__mod__, zip(*literals, strict=True)))
         for statement in self._statements(prefix, values):
             self._send(statement)
-        return []
 
     def _send(self, statement: bytes) -> None:
         """Send an INSERT without waiting for the server: it ingests the rows while Python

@@ -153,6 +153,14 @@ class Rand(random.Random):
             low += int(self.random() * (high - low + 1))
         return _from_timestamp(low, zone)
 
+    def second_between(self, low: int, high: int) -> int:
+        """``moment_between`` for bounds already in whole seconds since 1970 (``low`` the
+        ceiling of the start's, ``high`` the floor of the end's): the same draw, as the epoch
+        second, with no datetime made (see ``FillContext.add_tuples``'s ``epoch``)."""
+        if high > low:
+            low += int(self.random() * (high - low + 1))
+        return low
+
     def moment_before(self, now: datetime, *, days: float, min_days: float = 0) -> datetime:
         """A time between ``days`` and ``min_days`` days before ``now``."""
         return self.moment_between(now - timedelta(days=days), now - timedelta(days=min_days))

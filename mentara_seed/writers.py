@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -31,6 +31,7 @@ from .columns import (
     column_values,
     pk_column,
     row_values,
+    tuple_columns,
 )
 
 M = TypeVar("M", bound=models.Model)
@@ -57,6 +58,26 @@ class BulkCreateWriter:
             if returning and not connections[self.using].features.can_return_rows_from_bulk_insert:
                 return [self._insert_one(manager, instance) for instance in instances]
             return manager.bulk_create(instances, batch_size=self.batch_size)
+
+    def write_columns(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+        table: Sequence[Sequence[Any]],
+        count: int,
+    ) -> None:
+        """Write ``count`` rows given column by column (``table[i]`` holds field ``names[i]``
+        of every row; the fields in ``epoch`` as whole seconds since 1970, UTC): what
+        ``write`` does for the same rows as dicts. Here, through those dicts."""
+        columns = [
+            [None if v is None else datetime.fromtimestamp(v, UTC) for v in column]
+            if name in epoch
+            else column
+            for name, column in zip(names, table, strict=True)
+        ]
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        self.write(model, rows, returning=False)
 
     def _insert_one(self, manager: Any, instance: M) -> M:
         """MySQL (not MariaDB) has no INSERT ... RETURNING and bulk_create leaves primary keys
@@ -105,6 +126,26 @@ class ExecutemanyWriter(BulkCreateWriter):
         if returning:
             return super().write(model, rows, returning=returning)
         columns = column_plan(concrete, frozenset(rows[0]), self.using, NATIVE_FIELDS)
+        self._execute(concrete, columns, list(row_values(rows, columns)))
+        return []
+
+    def write_columns(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+        table: Sequence[Sequence[Any]],
+        count: int,
+    ) -> None:
+        concrete = model._meta.concrete_model or model
+        self.bulk_loads.before_first_write(concrete._meta.db_table, count)
+        columns = column_plan(concrete, frozenset(names), self.using, NATIVE_FIELDS, epoch)
+        cells = tuple_columns(names, table, count, columns)
+        self._execute(concrete, columns, list(zip(*cells, strict=True)))
+
+    def _execute(
+        self, concrete: type[models.Model], columns: Sequence[Any], values: list[Any]
+    ) -> None:
         connection = connections[self.using]
         quote = connection.ops.quote_name
         sql = (
@@ -112,11 +153,9 @@ class ExecutemanyWriter(BulkCreateWriter):
             f"({', '.join(quote(c[0]) for c in columns)}) "
             f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
-        values = list(row_values(rows, columns))
         with connection.cursor() as cursor:
             for start in range(0, len(values), self.batch_size):
                 cursor.executemany(sql, values[start : start + self.batch_size])
-        return []
 
     def finish(self) -> None:
         self.bulk_loads.finish()
@@ -150,15 +189,32 @@ class PostgresCopyWriter(BulkCreateWriter):
         if returning:
             ids = self._allocate_keys(concrete, len(rows))
             names, values = [pk_column(concrete), *names], [ids, *values]
+        self._copy(table, names, values)
+        if not returning:
+            return []
+        self.close()
+        return [model(pk=pk_value, **row) for pk_value, row in zip(ids, rows, strict=True)]
+
+    def write_columns(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+        table: Sequence[Sequence[Any]],
+        count: int,
+    ) -> None:
+        concrete = model._meta.concrete_model or model
+        plan = column_plan(concrete, frozenset(names), self.using, PSYCOPG_NATIVE_FIELDS, epoch)
+        db_table = concrete._meta.db_table
+        self.bulk_loads.before_first_write(db_table, count)
+        self._copy(db_table, [c[0] for c in plan], tuple_columns(names, table, count, plan))
+
+    def _copy(self, table: str, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
         # psycopg's own exceptions (COPY bypasses Django's cursor wrapper) become Django's.
         with connections[self.using].wrap_database_errors:
             write_row = self._open(table, names, self._binary_types(table, names, values)).write_row
             for row in zip(*values, strict=True):
                 write_row(row)
-        if not returning:
-            return []
-        self.close()
-        return [model(pk=pk_value, **row) for pk_value, row in zip(ids, rows, strict=True)]
 
     def _allocate_keys(self, concrete: type[models.Model], count: int) -> list[Any]:
         """Primary keys from the table's sequence, so the caller can refer to rows before they

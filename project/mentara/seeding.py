@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import math
 import uuid
 from array import array
 from collections import defaultdict
@@ -176,6 +177,25 @@ def since_then(rng: Rand, start: datetime, now: datetime) -> datetime:
     """A moment between ``start`` and now (now itself when ``start`` is later, as a hand-made
     row may be)."""
     return rng.moment_between(min(start, now), now)
+
+
+def second_of(moment: datetime) -> int:
+    """The first whole second since 1970 at or after ``moment``: where ``moment_between``
+    starts, as an epoch second (for rows whose times are given as ``epoch`` fields)."""
+    return math.ceil(moment.timestamp())
+
+
+def now_seconds(ctx: FillContext) -> tuple[int, int]:
+    """The run's clock as the bounds ``since_then`` uses: its ceiling and floor in epoch
+    seconds (equal for a whole-second ``--now``)."""
+    stamp = ctx.now.timestamp()
+    return math.ceil(stamp), math.floor(stamp)
+
+
+def since_then_s(rng: Rand, start: int, now: tuple[int, int]) -> int:
+    """``since_then`` in epoch seconds: ``start`` as ``second_of`` gives it, ``now`` as
+    ``now_seconds`` does; the same draw and the same second."""
+    return rng.second_between(min(start, now[0]), now[1])
 
 
 def latest(*moments: datetime | None) -> datetime:
@@ -452,6 +472,11 @@ class _Rest(Sequence[Any]):
     def __len__(self) -> int:
         return self.size
 
+    def second_item(self, index: int) -> tuple[int, int, int]:
+        """``self[index]`` with the post's time as ``second_of`` gives it (the ceiling of its
+        epoch second, from the stored microseconds), without rebuilding the datetime."""
+        return self.pks[index], self.authors[index], -(-self.times[index] // 1_000_000)
+
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self.size))]
@@ -508,22 +533,36 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
 def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
     """Posts by each author, in communities the author belongs to, spread over each membership."""
     memberships = memberships_of(ctx, [g.pk for g in gaps])
+    now = now_seconds(ctx)
     for gap in gaps:
         mine = memberships.get(gap.pk)
         if not mine:
             ctx.shortfall(gap, "the author belongs to no community")
             continue
         rng = ctx.rng(gap.key, purpose, gap.current)
+        starts = [(community_id, second_of(joined)) for community_id, joined in mine]
+        rows = []
         for _ in range(gap.missing):
-            community_id, joined = rng.pick(mine)
-            ctx.add(
-                Post,
-                author_id=gap.pk,
-                community_id=community_id,
-                title=content.post_title(rng),
-                body=content.post_body(rng),
-                created_at=since_then(rng, joined, ctx.now),
+            community_id, joined_s = rng.pick(starts)
+            # The draws in add(Post, ...)'s order: title, body, then the time.
+            rows.append(
+                (
+                    gap.pk,
+                    community_id,
+                    content.post_title(rng),
+                    content.post_body(rng),
+                    since_then_s(rng, joined_s, now),
+                )
             )
+        ctx.add_tuples(Post, POST_FIELDS, rows, epoch=("created_at",))
+
+
+#: The fields of the tuples the hot fills add (see ``FillContext.add_tuples``).
+POST_FIELDS = ("author_id", "community_id", "title", "body", "created_at")
+COMMENT_FIELDS = ("post_id", "author_id", "body", "created_at")
+HEART_FIELDS = ("user_id", "post_id", "created_at")
+PARTICIPANT_FIELDS = ("conversation_id", "user_id", "joined_at")
+MESSAGE_FIELDS = ("conversation_id", "sender_id", "body", "sent_at")
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -549,6 +588,11 @@ class PostPool(Sequence[tuple[int, int, datetime]]):
 
     def __len__(self) -> int:
         return len(self.pks)
+
+    def second_item(self, index: int) -> tuple[int, int, int]:
+        """``self[index]`` with the post's time as ``second_of`` gives it (the ceiling of its
+        epoch second, from the stored microseconds), without rebuilding the datetime."""
+        return self.pks[index], self.authors[index], -(-self.times[index] // 1_000_000)
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
@@ -581,27 +625,35 @@ def write_comments(ctx: FillContext, gaps: Sequence[Gap], purpose: str, professi
     both the post and the author's joining."""
     memberships = memberships_of(ctx, [g.pk for g in gaps])
     posts = posts_by_community(ctx)
+    now = now_seconds(ctx)
     for gap in gaps:
-        pools = [(posts[c], joined) for c, joined in memberships.get(gap.pk, ()) if posts[c]]
+        pools = [
+            (posts[c], second_of(joined)) for c, joined in memberships.get(gap.pk, ()) if posts[c]
+        ]
         if not pools:
             ctx.shortfall(gap, "no posts in the author's communities to comment on")
             continue
         rng = ctx.rng(gap.key, purpose, gap.current)
+        random = rng.random
+        rows = []
         for _ in range(gap.missing):
             # Others' posts first: a few draws almost always find one; an author alone with
             # their own posts comments on those.
             for _attempt in range(8):
-                pool, joined = rng.pick(pools)
-                post_id, author_id, posted = rng.pick(pool)
+                pool, joined_s = rng.pick(pools)
+                # rng.pick(pool)'s draw, the post's time in epoch seconds.
+                post_id, author_id, posted_s = pool.second_item(int(random() * len(pool)))
                 if author_id != gap.pk:
                     break
-            ctx.add(
-                Comment,
-                post_id=post_id,
-                author_id=gap.pk,
-                body=content.comment_body(rng, professional=professional),
-                created_at=since_then(rng, max(posted, joined), ctx.now),
+            rows.append(
+                (
+                    post_id,
+                    gap.pk,
+                    content.comment_body(rng, professional=professional),
+                    since_then_s(rng, max(posted_s, joined_s), now),
+                )
             )
+        ctx.add_tuples(Comment, COMMENT_FIELDS, rows, epoch=("created_at",))
 
 
 #: How far back a relationship's past sessions go.
@@ -842,6 +894,7 @@ class ClientSeeder(MemberSeeder):
         memberships = memberships_of(ctx, keys)
         hearted = _existing(ctx, ctx.objects(Heart), "user_id", "post_id", keys)
         posts = posts_by_community(ctx)
+        now = now_seconds(ctx)
         for gap in gaps:
             done = set(hearted.get(gap.pk, ()))
             mine = sorted(memberships.get(gap.pk, ()), key=lambda membership: membership[0])
@@ -852,13 +905,15 @@ class ClientSeeder(MemberSeeder):
             chosen = _draw_posts(rng, pools, gap.missing, exclude=done, author=gap.pk)
             if len(chosen) < gap.missing:
                 ctx.shortfall(gap, "not enough posts in the client's communities to heart")
-            for post_id, _author, posted in chosen:
-                ctx.add(
-                    Heart,
-                    user_id=gap.pk,
-                    post_id=post_id,
-                    created_at=since_then(rng, latest(posted, settled), ctx.now),
-                )
+            ctx.add_tuples(
+                Heart,
+                HEART_FIELDS,
+                [
+                    (gap.pk, post_id, since_then_s(rng, second_of(latest(posted, settled)), now))
+                    for post_id, _author, posted in chosen
+                ],
+                epoch=("created_at",),
+            )
 
     @parallel
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
@@ -976,15 +1031,16 @@ class ClientSeeder(MemberSeeder):
             .filter(pk__in=sorted(involved))
             .values_list("pk", "first_name", "role", "date_joined")
         }
-        planned: list[tuple[Gap, Any, datetime, Rand]] = []
+        planned: list[tuple[Gap, Any, int, Rand]] = []
         drawn: list[uuid.UUID] = []
+        now = now_seconds(ctx)
         for gap, _ordinal, partner, rng in chosen:
             # Both have joined, and a therapist is talked to once the relationship began.
             therapy = [since for pk, since in therapists.get(gap.pk, ()) if pk == partner]
             floor = latest(
                 users[gap.pk][2], users[partner][2], *therapy, ctx.now - timedelta(days=90)
             )
-            planned.append((gap, partner, since_then(rng, floor, ctx.now), rng))
+            planned.append((gap, partner, since_then_s(rng, second_of(floor), now), rng))
             drawn.append(uuid.UUID(int=rng.getrandbits(128), version=4))
 
         def public_id(index: int, attempt: int) -> uuid.UUID:
@@ -1005,19 +1061,18 @@ class ClientSeeder(MemberSeeder):
             {
                 "public_id": public_ids[index],
                 "title": content.conversation_title(users[partner][0]),
-                "created_at": started,
+                "created_at": datetime.fromtimestamp(started, UTC),
             }
             for index, (_gap, partner, started, _rng) in enumerate(planned)
         ]
         created = ctx.insert(Conversation, rows)
+        participants = ctx.appender(
+            ConversationParticipant, PARTICIPANT_FIELDS, epoch=("joined_at",)
+        )
         for conversation, (gap, partner, started, rng) in zip(created, planned, strict=True):
-            for user_id in (gap.pk, partner):
-                ctx.add(
-                    ConversationParticipant,
-                    conversation_id=conversation.pk,
-                    user_id=user_id,
-                    joined_at=started,
-                )
+            participants.extend(
+                [(conversation.pk, gap.pk, started), (conversation.pk, partner, started)]
+            )
             speakers = speakers_for([users[gap.pk][1], users[partner][1]])
             # Each conversation arrives with its own target of messages, drawn from its key.
             count = ctx.target_for(CONVERSATION_MESSAGES, conversation.public_id)
@@ -1052,24 +1107,29 @@ def write_messages(
     conversation_id: Any,
     senders: Sequence[Any],
     speakers: Sequence[str],
-    after: datetime,
+    after: int,
     count: int,
     first_sender: int = 0,
 ) -> None:
     """``count`` messages alternating between senders, each in its speaker's voice, in time
-    order after ``after``; the first opens the conversation, later turns mostly reply."""
-    times = sorted(rng.moment_between(after, ctx.now) for _ in range(count))
+    order after ``after`` (an epoch second, as ``second_of`` gives it); the first opens the
+    conversation, later turns mostly reply."""
+    high = now_seconds(ctx)[1]
+    times = sorted([rng.second_between(after, high) for _ in range(count)])
+    rows = []
     for index, sent_at in enumerate(times):
         turn = first_sender + index
         sender = turn % len(senders)
         opening = turn == 0 or (sender == 0 and rng.random() < NEW_TOPIC)
-        ctx.add(
-            Message,
-            conversation_id=conversation_id,
-            sender_id=senders[sender],
-            body=content.message(rng, speakers[sender], opening=opening),
-            sent_at=sent_at,
+        rows.append(
+            (
+                conversation_id,
+                senders[sender],
+                content.message(rng, speakers[sender], opening=opening),
+                sent_at,
+            )
         )
+    ctx.add_tuples(Message, MESSAGE_FIELDS, rows, epoch=("sent_at",))
 
 
 @register(Therapist)
@@ -1527,6 +1587,8 @@ class CommunitySeeder(Seeder):
             keys=[g.pk for g in gaps],
         )
         recent = ctx.now - timedelta(days=days) if days is not None else None
+        now = now_seconds(ctx)
+        posts = ctx.appender(Post, POST_FIELDS, epoch=("created_at",))
         for gap in gaps:
             authors = members.get(gap.pk)
             if not authors:
@@ -1535,13 +1597,15 @@ class CommunitySeeder(Seeder):
             for ordinal in range(gap.current, gap.current + gap.missing):
                 rng = ctx.rng(gap.key, purpose, ordinal)
                 author_id, joined = rng.choice(authors)
-                ctx.add(
-                    Post,
-                    author_id=author_id,
-                    community_id=gap.pk,
-                    title=content.post_title(rng),
-                    body=content.post_body(rng),
-                    created_at=since_then(rng, latest(joined, recent), ctx.now),
+                # The draws in add(Post, ...)'s order: title, body, then the time.
+                posts.append(
+                    (
+                        author_id,
+                        gap.pk,
+                        content.post_title(rng),
+                        content.post_body(rng),
+                        since_then_s(rng, second_of(latest(joined, recent)), now),
+                    )
                 )
 
     @parallel
@@ -1609,7 +1673,7 @@ class ConversationSeeder(Seeder):
                 gap.pk,
                 senders,
                 speakers,
-                after[gap.pk],
+                second_of(after[gap.pk]),
                 gap.missing,
                 first_sender=gap.current,
             )

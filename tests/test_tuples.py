@@ -1,0 +1,249 @@
+"""Rows as tuples (``ctx.add_tuples``, ``ctx.appender``) and epoch-second times: the same rows,
+completions, claims and data as ``ctx.add``, written column by column."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from django.db import connection, transaction
+
+import mentara_seed
+from mentara_seed import ConfigurationError, FillContext, Gap, SeedRegistry
+from mentara_seed.columns import utc_text
+from mentara_seed.jobs import WorkerContext, _replay
+from tests.conftest import NOW
+from tests.testapp.library_seeding import TITLES, AuthorSeeder, library_registry
+from tests.testapp.models import Author, Book, Loan
+
+from .test_custom_app import library_rows
+
+pytestmark = pytest.mark.django_db
+
+
+class TupleAuthorSeeder(AuthorSeeder):
+    """The library's seeder with its books added as tuples: the same draws, fewer fields set
+    (isbn and pages are left to the completion stream, as the dict form leaves them)."""
+
+    def fill_books(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
+        books = ctx.appender(Book, ("author_id", "title"))
+        for gap in gaps:
+            for ordinal in range(gap.current, gap.current + gap.missing):
+                rng = ctx.rng(gap.key, "books", ordinal)
+                books.append((gap.pk, rng.choice(TITLES)))
+
+
+def tuple_registry() -> SeedRegistry:
+    registry = SeedRegistry()
+    registry.register(Author, TupleAuthorSeeder)
+    return registry
+
+
+def context() -> FillContext:
+    return FillContext(using="default", mode="light", now=NOW, seed=0)
+
+
+class Discard(Exception):
+    pass
+
+
+def rolled_back(build: Any) -> Any:
+    """What ``build()`` returns, with everything it wrote rolled back."""
+    result = None
+    try:
+        with transaction.atomic():
+            result = build()
+            raise Discard
+    except Discard:
+        pass
+    return result
+
+
+def test_fields_left_unset_are_completed_as_add_completes_them():
+    by_dicts = rolled_back(
+        lambda: (
+            mentara_seed.seed(mode="medium", now=NOW, registry=library_registry()),
+            library_rows(),
+        )[1]
+    )
+    mentara_seed.seed(mode="medium", now=NOW, registry=tuple_registry())
+    assert by_dicts and library_rows() == by_dicts
+    assert all(isbn and pages is not None for *_rest, isbn, pages in by_dicts)
+
+
+def test_mixed_with_add_the_rows_keep_the_order_they_were_queued_in():
+    ctx = context()
+    author = Author.objects.create(name="A", email="a@example.org")
+    ctx.batch_size = 4  # batches cut through runs of tuples and dicts alike
+    with ctx.writing():  # as a fill runs: a query first ends a write in flight (MySQL)
+        queue_nine(ctx, author)
+        assert Book.objects.count() == 8  # two full batches are written, the ninth waits
+    ctx.flush()
+    titles = list(Book.objects.order_by("pk").values_list("title", flat=True))
+    assert titles == [str(n) for n in range(1, 10)]
+    assert ctx.added["testapp.Book"] == 9
+    assert Book.objects.get(title="8").isbn  # left unset, completed
+
+
+def queue_nine(ctx: FillContext, author: Author) -> None:
+    ctx.add(Book, author_id=author.pk, title="1", isbn="1", pages=1)
+    ctx.add_tuples(Book, ("author_id", "title", "isbn", "pages"), [(author.pk, "2", "2", 2)])
+    books = ctx.appender(Book, ("author", "title", "isbn", "pages"))  # an instance works too
+    books.extend([(author, "3", "3", 3), (author, "4", "4", 4), (author, "5", "5", 5)])
+    ctx.add(Book, author_id=author.pk, title="6", isbn="6", pages=6)
+    books.append((author, "7", "7", 7))
+    ctx.add_tuples(Book, ("author_id", "title"), [(author.pk, "8")])  # completed fields
+    ctx.add(Book, author_id=author.pk, title="9", isbn="9", pages=9)
+
+
+def test_a_value_a_tuple_sets_is_claimed_before_the_next_generated_one():
+    """The next generated email is the one a tuple row already holds: the stream moves on,
+    as it does for a row given to ``add``."""
+
+    def two_generated() -> str:
+        ctx = context()
+        ctx.add(Author, name="A")
+        ctx.flush()
+        ctx.add(Author, name="B")
+        ctx.flush()
+        return Author.objects.get(name="B").email
+
+    second = rolled_back(two_generated)
+    ctx = context()
+    ctx.add(Author, name="A")
+    ctx.flush()  # the email rule's values are read: from now on, written values are claimed
+    ctx.add_tuples(Author, ("name", "email"), [("Hand", second)])
+    ctx.add(Author, name="B")
+    ctx.flush()
+    assert Author.objects.get(name="B").email != second
+    assert Author.objects.filter(email=second).count() == 1
+
+
+def test_epoch_seconds_store_what_the_aware_datetime_stores():
+    book = Book.objects.create(
+        author=Author.objects.create(name="A", email="a@example.org"),
+        title="T",
+        isbn="1",
+        pages=1,
+    )
+    lent = datetime(2025, 3, 9, 23, 59, 58, tzinfo=UTC)
+    recorded = datetime(1969, 12, 31, 23, 0, 1, tzinfo=UTC)  # before 1970: a negative second
+    common = {"book_id": book.pk, "fee": Decimal("3.50"), "due": date(2025, 4, 1)}
+    ctx = context()
+    ctx.add(Loan, reference=UUID(int=1), lent_at=lent, recorded_at=recorded, **common)
+    names = ("book_id", "reference", "fee", "due", "lent_at", "recorded_at")
+    ctx.add_tuples(
+        Loan,
+        names,
+        [(book.pk, UUID(int=2), common["fee"], common["due"], 1741564798, -3599)],
+        epoch=("lent_at", "recorded_at"),
+    )
+    ctx.flush()
+    columns = "reference, details, fee, due, lent_at, recorded_at, shelf, returned"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM testapp_loan ORDER BY id")  # as stored
+        by_dict, by_tuple = cursor.fetchall()
+    assert by_tuple[1:] == by_dict[1:]
+    assert by_tuple[0] != by_dict[0]
+    assert list(Loan.objects.order_by("pk").values_list("lent_at", "recorded_at")) == [
+        (lent, recorded),
+        (lent, recorded),
+    ]
+
+
+def test_utc_text_is_djangos_text_for_the_same_moment():
+    for seconds in (0, -1, -86_401, 951_782_400, 1_768_478_400, 4_102_444_799):
+        moment = datetime.fromtimestamp(seconds, UTC)
+        assert utc_text(seconds) == str(moment.replace(tzinfo=None))
+
+
+def test_a_dry_run_counts_tuples_and_leaves_nothing():
+    report = mentara_seed.seed(mode="light", now=NOW, registry=tuple_registry(), dry_run=True)
+    assert report.added == {"testapp.Author": 2, "testapp.Book": 2}
+    assert not Author.objects.exists() and not Book.objects.exists()
+
+
+def test_a_workers_tuples_replay_as_the_serial_rows():
+    """What a ``--jobs`` worker records for tuples, dicts and epoch times, replayed by the
+    parent, writes what the same calls write serially."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    book = Book.objects.create(author=author, title="T", isbn="1", pages=1)
+
+    def calls(ctx: FillContext) -> None:
+        ctx.add(Book, author_id=author.pk, title="dict")
+        ctx.add_tuples(Book, ("author_id", "title"), [(author.pk, "t1"), (author.pk, "t2")])
+        loans = ctx.appender(
+            Loan, ("book_id", "reference", "fee", "due", "lent_at"), epoch=("lent_at",)
+        )
+        loans.append((book.pk, UUID(int=7), Decimal("1.00"), date(2025, 1, 1), 1_700_000_000))
+        ctx.add(Book, author_id=author.pk, title="dict again")
+
+    def written() -> list[tuple]:
+        return [
+            *Book.objects.order_by("pk").values_list("title", "isbn", "pages"),
+            *Loan.objects.order_by("pk").values_list("lent_at", "recorded_at", "reference"),
+        ]
+
+    def serial() -> list[tuple]:
+        ctx = context()
+        calls(ctx)
+        ctx.flush()
+        return written()
+
+    expected = rolled_back(serial)
+    worker = context()
+    worker.__class__ = WorkerContext
+    worker.records, worker._next_pending = [], 0
+    calls(worker)
+    assert not worker._buffers  # recorded, not queued
+    # One record per run of rows of one shape, whether added as dicts or tuples.
+    assert [(record[2], len(record[3])) for record in worker.records] == [
+        (("author_id", "title"), 3),
+        (("book_id", "reference", "fee", "due", "lent_at"), 1),
+        (("author_id", "title"), 1),
+    ]
+    assert [record[2] for record in worker.records] == [
+        ("author_id", "title"),
+        ("book_id", "reference", "fee", "due", "lent_at"),
+        ("author_id", "title"),
+    ]
+    parent = context()
+    _replay(parent, worker.records)
+    parent.flush()
+    assert written() == expected
+    assert expected[-1][0] == datetime.fromtimestamp(1_700_000_000, UTC)
+
+
+@pytest.mark.parametrize(
+    ("names", "rows", "epoch", "message"),
+    [
+        (("author_id", "titel"), [(1, "x")], (), "testapp.Book has no field 'titel'"),
+        (("author_id", "title"), [(1, "x", "y")], (), "has 3 values, but its fields are 2"),
+        (("author_id", "title"), [(1, "x"), (1,)], (), "has 1 values, but its fields are 2"),
+        (("author", "author_id"), [(1, 1)], (), "named twice"),
+        ("title", [("x",)], (), "a tuple of names, not one string"),
+        (("author_id", "title"), [(1, "x")], ("title",), "is not a DateTimeField"),
+        (("author_id", "title"), [(1, "x")], ("pages",), "is not among the rows' fields"),
+    ],
+)
+def test_bad_tuples_are_refused_in_one_line(names, rows, epoch, message):
+    ctx = context()
+    with pytest.raises(ConfigurationError, match=message):
+        ctx.add_tuples(Book, names, rows, epoch=epoch)
+    assert not ctx._buffers
+
+
+def test_an_appender_refuses_a_row_of_the_wrong_length():
+    ctx = context()
+    books = ctx.appender(Book, ("author_id", "title"))
+    with pytest.raises(ConfigurationError, match="has 1 values, but its fields are 2"):
+        books.append((1,))
+    with pytest.raises(ConfigurationError, match="has 3 values"):
+        books.extend([(1, "x"), (1, "x", "y")])
+    with pytest.raises(ConfigurationError, match="has no field 'nope'"):
+        ctx.appender(Book, ("nope",))
+    assert not ctx._buffers
