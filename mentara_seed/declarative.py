@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.db.models.fields.related import ForeignObjectRel
 
 from .exceptions import ConfigurationError
-from .values import evaluate, needs_value, parent_timestamp_field, q_paths
+from .values import compile_q, needs_value, parent_timestamp_field, q_paths
 
 if TYPE_CHECKING:
     from .auditing import Gap, Step
@@ -235,14 +235,18 @@ def _fill_children(job: _Job) -> None:
         outer |= q_paths(q)[1]
     ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
     provided = frozenset({relation.entity_field, *relation.constants})
-    maker = ctx.row_maker(relation.model, provided, specs, picks)
+    # The fill writes only the child model: the rows it points at are read once (see bind).
+    complete = ctx.row_maker(relation.model, provided, specs, picks).bind(static=True)
+    model, entity_field, constants = relation.model, relation.entity_field, relation.constants
+    add_row = ctx._add_row
     for gap in gaps:
         rng = ctx.rng(gap.key, requirement.name, gap.current)
         after = times.get(gap.pk)
+        pk = gap.pk
         for _ in range(gap.missing):
-            row = {relation.entity_field: gap.pk, **relation.constants}
-            maker.complete(row, rng, gap, after)
-            ctx._add_row(relation.model, row)
+            row = {entity_field: pk, **constants}
+            complete(row, rng, gap, after)
+            add_row(model, row)
 
 
 def _fill_links(job: _Job) -> None:
@@ -268,6 +272,11 @@ def _fill_links(job: _Job) -> None:
     same_model = relation.partner._meta.concrete_model is step.seeder.model._meta.concrete_model
     provided = frozenset({relation.entity_field, relation.partner_field})
     maker = ctx.row_maker(relation.model, provided, dict(requirement.values))
+    # A plain link row (an auto-created through table) has nothing to complete.
+    complete = None if maker.idle else maker.bind(static=True)
+    test = compile_q(condition) if condition is not None else None
+    entity_field, partner_field = relation.entity_field, relation.partner_field
+    add_row = ctx._add_row
     size = len(candidates.pks)
     for gap in gaps:
         taken = {row[0] for row in linked.get(gap.pk, ())}
@@ -283,12 +292,13 @@ def _fill_links(job: _Job) -> None:
             pk = candidates.pks[index]
             if pk in taken:
                 continue
-            if condition is not None and not evaluate(condition, candidates.values[index], entity):
+            if test is not None and not test(candidates.values[index], entity):
                 continue
             taken.add(pk)
-            row = {relation.entity_field: gap.pk, relation.partner_field: pk}
-            maker.complete(row, rng, gap, after)
-            ctx._add_row(relation.model, row)
+            row = {entity_field: gap.pk, partner_field: pk}
+            if complete is not None:
+                complete(row, rng, gap, after)
+            add_row(relation.model, row)
             needed -= 1
         if needed:
             ctx.shortfall(
@@ -300,11 +310,12 @@ def _fill_links(job: _Job) -> None:
 
 def create_entities(seeder: Seeder, ctx: FillContext, count: int) -> None:
     """A population with no ``create()``: entities made from automatic values alone."""
-    maker = ctx.row_maker(seeder.model, frozenset())
+    # The step writes only the population's model: the rows it points at are read once.
+    complete = ctx.row_maker(seeder.model, frozenset()).bind(static=True)
     for ordinal in range(ctx.ordinal_start, ctx.ordinal_start + count):
         rng = ctx.rng("population", ordinal)
         row: dict[str, Any] = {}
-        maker.complete(row, rng)
+        complete(row, rng)
         ctx._add_row(seeder.model, row)
 
 
