@@ -17,6 +17,7 @@ key, so two fresh databases and a run resumed after a crash agree on it.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connections, models
+from django.db import NotSupportedError, connections, models
 from django.db.models import F, Lookup, Q
 from django.db.models.fields.related import ForeignObjectRel
 
@@ -172,41 +173,50 @@ def picked_models(model: type[models.Model], provided: set[str], specs: Mapping)
 # Filling --------------------------------------------------------------------------------------
 
 
-class _AnyOf(Lookup):
-    """``lhs = ANY(%s)``: the keys as one array parameter (PostgreSQL). psycopg splits a query
-    of more than 50 parameters in Python each time, and the server plans a 500-value ``IN``
-    list per chunk: reading 32,000 orders' times by ``IN`` chunks took 0.3 s of CPU here and
-    about 1 s in all, by arrays of 10,000 keys a sixth of that."""
+class _InArray(Lookup):
+    """``lhs IN keys`` with the keys as one parameter: an array on PostgreSQL (``= ANY(%s)``), a
+    JSON array on SQLite (``json_each``). A 500-key ``IN`` list costs Django a prepared value
+    per key, psycopg a split of the query in Python (it caches only queries of at most 50
+    parameters) and PostgreSQL a plan per chunk: reading 32,000 orders' times took 0.3 s of CPU
+    by ``IN`` chunks on either backend, 0.05 s by arrays on PostgreSQL and 0.11 s on SQLite."""
 
-    lookup_name = "mentara_any"
+    lookup_name = "mentara_in_array"
     prepare_rhs = False
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        raise NotSupportedError(f"{connection.vendor}: no array of keys in one parameter")
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*params, self.rhs)
+        return f"{lhs} = ANY(%s)", (*params, list(self.rhs))
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*params, json.dumps(self.rhs))
 
 
-#: Keys per ``= ANY(%s)`` array.
-ANY_CHUNK = 10_000
+#: Keys per array parameter.
+ARRAY_CHUNK = 10_000
 
 
 def _rows_by(
     ctx: FillContext, queryset: models.QuerySet, group: str, *fields: str, keys: Sequence[Any]
 ) -> Mapping[Any, Sequence[tuple[Any, ...]]]:
     """``ctx.values_by(queryset, group, *fields, keys=keys)`` for a caller that does not depend
-    on the order of a group's rows: on PostgreSQL, with integer keys, read by arrays."""
+    on the order of a group's rows: with integer keys on PostgreSQL and SQLite, read by arrays
+    of keys (see ``_InArray``)."""
     model = queryset.model
     key_field = model._meta.pk if group == "pk" else model._meta.get_field(group)
     target = key_field.target_field if key_field.is_relation else key_field
-    if connections[ctx.using].vendor != "postgresql" or not isinstance(
+    if connections[ctx.using].vendor not in ("postgresql", "sqlite") or not isinstance(
         target, models.IntegerField | models.AutoField
     ):
         return ctx.values_by(queryset, group, *fields, keys=keys)
     grouped: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
-    keys = list(keys)
-    for start in range(0, len(keys), ANY_CHUNK):
-        part = keys[start : start + ANY_CHUNK]
-        for row in queryset.filter(_AnyOf(F(group), part)).values_list(group, *fields):
+    keys = [int(key) for key in keys]
+    for start in range(0, len(keys), ARRAY_CHUNK):
+        part = keys[start : start + ARRAY_CHUNK]
+        for row in queryset.filter(_InArray(F(group), part)).values_list(group, *fields):
             grouped[row[0]].append(row[1:])
     return grouped
 
