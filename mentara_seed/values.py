@@ -211,6 +211,9 @@ def _words(rng: Rand, low: int, high: int) -> str:
     return " ".join(words[int(rng.random() * len(words))] for _ in range(rng.randint(low, high)))
 
 
+_DIGITS = "0123456789"
+
+
 def _text_drawer(provider: str) -> Callable[[Rand], str]:
     """How a provider's values are drawn, its pool and branch resolved once per column instead
     of per value (``randint(a, b)`` is ``a + int(random() * (b - a + 1))`` and ``pick`` is
@@ -233,7 +236,9 @@ def _text_drawer(provider: str) -> Callable[[Rand], str]:
             return lambda rng: joined(rng).capitalize()
         return joined
     if provider == "code":
-        return lambda rng: "".join(str(int(rng.random() * 10)) for _ in range(10))
+        # ``str(int(random() * 10))`` is the digit at that index; a list joins faster than a
+        # generator.
+        return lambda rng: "".join([_DIGITS[int(rng.random() * 10)] for _ in range(10)])
     if provider == "slug":
         return lambda rng: slugify(_words(rng, 2, 4))
     if provider == "name":
@@ -741,9 +746,24 @@ class RowMaker:
                 cell.append(ctx.unique_values(model, rules[index]))
             return cell[0]
 
+        def key_with(fields: tuple[str, ...]) -> Callable[[Any, dict[str, Any]], tuple]:
+            """The rule's key of a row whose ``attname`` would be ``pk``."""
+            if len(fields) == 2 and not self.aliases:  # a pair with the parent, most often
+                if fields[0] == attname:
+                    other = fields[1]
+                    return lambda pk, row: (pk, row.get(other))
+                if fields[1] == attname:
+                    other = fields[0]
+                    return lambda pk, row: (row.get(other), pk)
+            return lambda pk, row: tuple(
+                [pk if name == attname else get(row, name) for name in fields]
+            )
+
+        keys = [key_with(fields) for fields in rules]
+
         def free(pk: Any, row: dict[str, Any]) -> bool:
-            for index, fields in enumerate(rules):
-                key = tuple([pk if name == attname else get(row, name) for name in fields])
+            for index, key_of in enumerate(keys):
+                key = key_of(pk, row)
                 if None not in key and key in claimed(index):
                     return False
             return True
