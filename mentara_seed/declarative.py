@@ -327,7 +327,8 @@ def _fill_links(job: _Job) -> None:
     test = compile_q(condition) if condition is not None else None
     entity_field, partner_field = relation.entity_field, relation.partner_field
     add_row = ctx._add_row
-    size = len(candidates.pks)
+    pks, values = candidates.pks, candidates.values
+    size = len(pks)
     for gap in gaps:
         taken = {row[0] for row in linked.get(gap.pk, ())}
         if same_model:
@@ -339,10 +340,10 @@ def _fill_links(job: _Job) -> None:
         for index in rng.indices(size):
             if not needed:
                 break
-            pk = candidates.pks[index]
+            pk = pks[index]
             if pk in taken:
                 continue
-            if test is not None and not test(candidates.values[index], entity):
+            if test is not None and not test(values[index], entity):
                 continue
             taken.add(pk)
             row = {entity_field: gap.pk, partner_field: pk}
