@@ -17,18 +17,20 @@ key, so two fresh databases and a run resumed after a crash agree on it.
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
-from django.db.models import Q
+from django.db import NotSupportedError, connections, models
+from django.db.models import F, Lookup, Q
 from django.db.models.fields.related import ForeignObjectRel
 
 from .exceptions import ConfigurationError
-from .values import evaluate, needs_value, parent_timestamp_field, q_paths
+from .values import compile_q, needs_value, parent_timestamp_field, q_paths
 
 if TYPE_CHECKING:
     from .auditing import Gap, Step
@@ -171,12 +173,60 @@ def picked_models(model: type[models.Model], provided: set[str], specs: Mapping)
 # Filling --------------------------------------------------------------------------------------
 
 
+class _InArray(Lookup):
+    """``lhs IN keys`` with the keys as one parameter: an array on PostgreSQL (``= ANY(%s)``), a
+    JSON array on SQLite (``json_each``). A 500-key ``IN`` list costs Django a prepared value
+    per key, psycopg a split of the query in Python (it caches only queries of at most 50
+    parameters) and PostgreSQL a plan per chunk: reading 32,000 orders' times took 0.3 s of CPU
+    by ``IN`` chunks on either backend, 0.05 s by arrays on PostgreSQL and 0.11 s on SQLite."""
+
+    lookup_name = "mentara_in_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        raise NotSupportedError(f"{connection.vendor}: no array of keys in one parameter")
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*params, list(self.rhs))
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*params, json.dumps(self.rhs))
+
+
+#: Keys per array parameter.
+ARRAY_CHUNK = 10_000
+
+
+def _rows_by(
+    ctx: FillContext, queryset: models.QuerySet, group: str, *fields: str, keys: Sequence[Any]
+) -> Mapping[Any, Sequence[tuple[Any, ...]]]:
+    """``ctx.values_by(queryset, group, *fields, keys=keys)`` for a caller that does not depend
+    on the order of a group's rows: with integer keys on PostgreSQL and SQLite, read by arrays
+    of keys (see ``_InArray``)."""
+    model = queryset.model
+    key_field = model._meta.pk if group == "pk" else model._meta.get_field(group)
+    target = key_field.target_field if key_field.is_relation else key_field
+    if connections[ctx.using].vendor not in ("postgresql", "sqlite") or not isinstance(
+        target, models.IntegerField | models.AutoField
+    ):
+        return ctx.values_by(queryset, group, *fields, keys=keys)
+    grouped: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
+    keys = [int(key) for key in keys]
+    for start in range(0, len(keys), ARRAY_CHUNK):
+        part = keys[start : start + ARRAY_CHUNK]
+        for row in queryset.filter(_InArray(F(group), part)).values_list(group, *fields):
+            grouped[row[0]].append(row[1:])
+    return grouped
+
+
 def _parent_times(ctx: FillContext, seeder: Seeder, gaps: Sequence[Gap]) -> dict[Any, datetime]:
     name = parent_timestamp_field(seeder.model)
     if name is None:
         return {}
-    grouped = ctx.values_by(
-        seeder.model._base_manager.using(ctx.using), "pk", name, keys=[g.pk for g in gaps]
+    grouped = _rows_by(
+        ctx, seeder.model._base_manager.using(ctx.using), "pk", name, keys=[g.pk for g in gaps]
     )
     return {pk: rows[0][0] for pk, rows in grouped.items() if rows and rows[0][0] is not None}
 
@@ -235,14 +285,18 @@ def _fill_children(job: _Job) -> None:
         outer |= q_paths(q)[1]
     ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
     provided = frozenset({relation.entity_field, *relation.constants})
-    maker = ctx.row_maker(relation.model, provided, specs, picks)
+    # The fill writes only the child model: the rows it points at are read once (see bind).
+    complete = ctx.row_maker(relation.model, provided, specs, picks).bind(static=True)
+    model, entity_field, constants = relation.model, relation.entity_field, relation.constants
+    add_row = ctx._add_row
     for gap in gaps:
         rng = ctx.rng(gap.key, requirement.name, gap.current)
         after = times.get(gap.pk)
+        pk = gap.pk
         for _ in range(gap.missing):
-            row = {relation.entity_field: gap.pk, **relation.constants}
-            maker.complete(row, rng, gap, after)
-            ctx._add_row(relation.model, row)
+            row = {entity_field: pk, **constants}
+            complete(row, rng, gap, after)
+            add_row(model, row)
 
 
 def _fill_links(job: _Job) -> None:
@@ -262,13 +316,19 @@ def _fill_links(job: _Job) -> None:
     outer = q_paths(condition)[1] if condition is not None else set()
     ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
     through = ctx.objects(relation.model)
-    linked = ctx.values_by(
-        through, relation.entity_field, relation.partner_field, keys=[g.pk for g in gaps]
+    linked = _rows_by(
+        ctx, through, relation.entity_field, relation.partner_field, keys=[g.pk for g in gaps]
     )
     same_model = relation.partner._meta.concrete_model is step.seeder.model._meta.concrete_model
     provided = frozenset({relation.entity_field, relation.partner_field})
     maker = ctx.row_maker(relation.model, provided, dict(requirement.values))
-    size = len(candidates.pks)
+    # A plain link row (an auto-created through table) has nothing to complete.
+    complete = None if maker.idle else maker.bind(static=True)
+    test = compile_q(condition) if condition is not None else None
+    entity_field, partner_field = relation.entity_field, relation.partner_field
+    add_row = ctx._add_row
+    pks, values = candidates.pks, candidates.values
+    size = len(pks)
     for gap in gaps:
         taken = {row[0] for row in linked.get(gap.pk, ())}
         if same_model:
@@ -280,15 +340,16 @@ def _fill_links(job: _Job) -> None:
         for index in rng.indices(size):
             if not needed:
                 break
-            pk = candidates.pks[index]
+            pk = pks[index]
             if pk in taken:
                 continue
-            if condition is not None and not evaluate(condition, candidates.values[index], entity):
+            if test is not None and not test(values[index], entity):
                 continue
             taken.add(pk)
-            row = {relation.entity_field: gap.pk, relation.partner_field: pk}
-            maker.complete(row, rng, gap, after)
-            ctx._add_row(relation.model, row)
+            row = {entity_field: gap.pk, partner_field: pk}
+            if complete is not None:
+                complete(row, rng, gap, after)
+            add_row(relation.model, row)
             needed -= 1
         if needed:
             ctx.shortfall(
@@ -300,11 +361,12 @@ def _fill_links(job: _Job) -> None:
 
 def create_entities(seeder: Seeder, ctx: FillContext, count: int) -> None:
     """A population with no ``create()``: entities made from automatic values alone."""
-    maker = ctx.row_maker(seeder.model, frozenset())
+    # The step writes only the population's model: the rows it points at are read once.
+    complete = ctx.row_maker(seeder.model, frozenset()).bind(static=True)
     for ordinal in range(ctx.ordinal_start, ctx.ordinal_start + count):
         rng = ctx.rng("population", ordinal)
         row: dict[str, Any] = {}
-        maker.complete(row, rng)
+        complete(row, rng)
         ctx._add_row(seeder.model, row)
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from operator import methodcaller
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connections, models
 from django.db.models import Q
 
@@ -74,6 +75,10 @@ def _fast_time_reads(using: str) -> Iterator[None]:
     (``datetime.timezone.utc``); Django's was most of the cost of reading back the times of rows
     a run just wrote (a post's, for its comments). Any other zone keeps Django's loader."""
     connection = connections[using]
+    if connection.vendor == "sqlite":
+        with _fast_sqlite_time_reads(connection):
+            yield
+        return
     raw = connection.connection
     if (
         connection.vendor != "postgresql"
@@ -217,6 +222,40 @@ def tuple_fields(
                 "as epoch seconds"
             )
     return names
+
+
+@contextlib.contextmanager
+def _fast_sqlite_time_reads(connection: Any) -> Iterator[None]:
+    """SQLite, while filling: a ``DateTimeField`` value read back is given the connection's zone
+    directly (parsed by ``datetime.fromisoformat`` if the driver left it as text), which is what
+    Django's converter does (``parse_datetime`` tries ``fromisoformat`` first, ``make_aware``
+    replaces the zone) through several calls and checks per value: the candidates' and parents'
+    times of a declarative fill. Anything else (a text ``fromisoformat`` refuses, USE_TZ off)
+    goes to Django's own converter."""
+    ops = connection.ops
+    if not settings.USE_TZ or "convert_datetimefield_value" in vars(ops):
+        yield
+        return
+    django_convert = ops.convert_datetimefield_value
+    zone = connection.timezone
+    parse = datetime.fromisoformat
+
+    def convert(value: Any, expression: Any, using_connection: Any) -> Any:
+        if value.__class__ is datetime:  # the driver parsed it (Django's detect_types)
+            return value.replace(tzinfo=zone) if value.tzinfo is None else value
+        if value.__class__ is str:
+            try:
+                parsed = parse(value)
+            except ValueError:
+                return django_convert(value, expression, using_connection)
+            return parsed.replace(tzinfo=zone) if parsed.tzinfo is None else parsed
+        return django_convert(value, expression, using_connection)
+
+    ops.convert_datetimefield_value = convert  # this connection's reads, until the step ends
+    try:
+        yield
+    finally:
+        del ops.convert_datetimefield_value
 
 
 class FillContext:

@@ -14,13 +14,13 @@ constant) let a seeder or a requirement choose a field's values without writing 
 from __future__ import annotations
 
 import functools
-import itertools
+import math
 import operator
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -211,6 +211,9 @@ def _words(rng: Rand, low: int, high: int) -> str:
     return " ".join(words[int(rng.random() * len(words))] for _ in range(rng.randint(low, high)))
 
 
+_DIGITS = "0123456789"
+
+
 def _text_drawer(provider: str) -> Callable[[Rand], str]:
     """How a provider's values are drawn, its pool and branch resolved once per column instead
     of per value (``randint(a, b)`` is ``a + int(random() * (b - a + 1))`` and ``pick`` is
@@ -233,7 +236,9 @@ def _text_drawer(provider: str) -> Callable[[Rand], str]:
             return lambda rng: joined(rng).capitalize()
         return joined
     if provider == "code":
-        return lambda rng: "".join(str(int(rng.random() * 10)) for _ in range(10))
+        # ``str(int(random() * 10))`` is the digit at that index; a list joins faster than a
+        # generator.
+        return lambda rng: "".join([_DIGITS[int(rng.random() * 10)] for _ in range(10)])
     if provider == "slug":
         return lambda rng: slugify(_words(rng, 2, 4))
     if provider == "name":
@@ -429,6 +434,56 @@ def evaluate(q: Q, values: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
     return not combined if q.negated else combined
 
 
+def _pk_of(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
+Test = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
+
+
+def compile_q(q: Q) -> Test:
+    """``evaluate`` with the Q read once: a function of (row values, entity values) that gives
+    the same answer (every child evaluated, as ``evaluate`` does), for a filter tested on many
+    candidates."""
+    tests: list[Test] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            tests.append(compile_q(child))
+            continue
+        path, expected = child
+        field_path, lookup = _lookup(path)
+        compare = LOOKUPS[lookup]
+        if isinstance(expected, OuterRef):
+            tests.append(_outer_test(compare, field_path, str(expected.name)))
+        else:
+            tests.append(_constant_test(compare, field_path, expected))
+    combine = all if q.connector == Q.AND else any
+    negated = q.negated
+    if len(tests) == 1:
+        (only,) = tests
+
+        def one(values: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
+            combined = combine([only(values, outer)])
+            return not combined if negated else combined
+
+        return one
+
+    def several(values: Mapping[str, Any], outer: Mapping[str, Any]) -> bool:
+        combined = combine([test(values, outer) for test in tests])
+        return not combined if negated else combined
+
+    return several
+
+
+def _outer_test(compare: Callable[[Any, Any], bool], field_path: str, name: str) -> Test:
+    return lambda values, outer: compare(values[field_path], _pk_of(outer[name]))
+
+
+def _constant_test(compare: Callable[[Any, Any], bool], field_path: str, expected: Any) -> Test:
+    # The instance's key is read when tested, as evaluate() reads it.
+    return lambda values, outer: compare(values[field_path], _pk_of(expected))
+
+
 def q_paths(q: Q) -> tuple[set[str], set[str]]:
     """(row paths, entity paths) a Q reads, lookups removed."""
     own: set[str] = set()
@@ -444,6 +499,44 @@ def q_paths(q: Q) -> tuple[set[str], set[str]]:
         if isinstance(expected, OuterRef):
             outer.add(str(expected.name))
     return own, outer
+
+
+#: A maker: a field's value for (rng, row, parent, after).
+Maker = Callable[[Rand, dict[str, Any], Any, "datetime | None"], Any]
+#: ``RowMaker.complete``'s signature: completes a row in place.
+Completer = Callable[..., None]
+
+
+def _moment_drawer(now: datetime) -> Maker:
+    """``rng.moment_between(start, now)`` with ``start`` the later of ``now - HISTORY`` and
+    ``after`` (at most ``now``), in epoch seconds: the run's bounds are converted once and
+    ``after`` once per object (a gap's rows all follow the same parent), not per value. The same
+    draw and the same datetime, zone included, as ``moment_between``."""
+    start = now - HISTORY
+    high = math.floor(now.timestamp())
+    earliest, start_zone = math.ceil(start.timestamp()), start.tzinfo or UTC
+    now_low, now_zone = math.ceil(now.timestamp()), now.tzinfo or UTC
+    last: list[Any] = [None, 0, None]  # the last ``after`` seen, its lower bound and zone
+
+    def moment(rng: Rand, row: Any, parent: Any, after: datetime | None) -> datetime:
+        if after is None or not after > start:
+            low, zone = earliest, start_zone
+        elif after is last[0]:
+            low, zone = last[1], last[2]
+        else:
+            if now < after:  # min(after, now)
+                low, zone = now_low, now_zone
+            else:
+                low, zone = math.ceil(after.timestamp()), after.tzinfo or UTC
+            last[:] = after, low, zone
+        if high > low:
+            low += int(rng.random() * (high - low + 1))
+        return _from_timestamp(low, zone)
+
+    return moment
+
+
+_from_timestamp = datetime.fromtimestamp
 
 
 class RowMaker:
@@ -473,14 +566,14 @@ class RowMaker:
             given.add(attname)
             if attname not in provided:
                 self.aliases[attname] = name
-        self.fields: list[tuple[models.Field, Callable[[Rand, Any, Any, datetime | None], Any]]]
-        self.fields = []
+        self._moment = _moment_drawer(ctx.now)
+        self.fields: list[tuple[models.Field, Maker]] = []
         self.unique = unique_sets(model)
         generated: set[str] = set()
         for field in opts.concrete_fields:
             if field.attname in given or field.name in given:
                 continue
-            spec = self.specs.get(field.name, self.specs.get(field.attname, NOT_PROVIDED))
+            spec = self._spec(field)
             if spec is not NOT_PROVIDED:
                 self.fields.append((field, self._spec_maker(field, spec)))
             elif needs_value(field):
@@ -493,10 +586,9 @@ class RowMaker:
         self.fields.sort(key=lambda pair: _late(pair[0]))
         # Only rules that involve a generated value are ours to keep; the others are the seeder's.
         self.unique = tuple(s for s in self.unique if generated & set(s))
-        self._rules: list[tuple[tuple[str, ...], set[tuple]]] | None = None
-        #: (attname, maker) in order: what a row without relations to time runs, per value.
-        self._makers = [(field.attname, make) for field, make in self.fields]
         self.generated = generated
+        #: The attnames a row holds once completed (rows give ``provided``, all of them).
+        self._present = frozenset(provided) | generated
         # A generated time comes after the rows the row points at (a review after its product).
         timed = any(isinstance(f, models.DateField) for f, _make in self.fields)
         self.relations = [
@@ -504,10 +596,20 @@ class RowMaker:
             for field in opts.concrete_fields
             if timed and field.is_relation and parent_timestamp_field(field.related_model)
         ]
+        #: complete()'s binding, kept until the step ends (see forget_claims).
+        self._bound: Completer | None = None
+
+    def _spec(self, field: models.Field) -> Any:
+        return self.specs.get(field.name, self.specs.get(field.attname, NOT_PROVIDED))
+
+    @property
+    def idle(self) -> bool:
+        """Whether completing a row does nothing (a plain link row): no value to make, no rule."""
+        return not self.fields and not self.unique
 
     # Makers: each returns a value for (rng, row, parent, after) ---------------------------------
 
-    def _spec_maker(self, field: models.Field, spec: Spec) -> Callable[..., Any]:
+    def _spec_maker(self, field: models.Field, spec: Spec) -> Maker:
         ctx = self.ctx
 
         def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
@@ -518,19 +620,24 @@ class RowMaker:
 
         return make
 
-    def _maker(self, field: models.Field) -> Callable[..., Any]:
+    def _maker(self, field: models.Field) -> Maker:
         if field.is_relation:
             return self._relation_maker(field)
         unique = any(field.attname in s for s in unique_sets(self.model))
+        # Draws inlined where a helper would cost a call per value: ``pick(options)`` is
+        # ``options[int(random() * len(options))]``, ``randint(a, b)`` is
+        # ``a + int(random() * (b - a + 1))``.
         if field.choices:
             options = [value for value, _label in field.flatchoices]
-            return lambda rng, row, parent, after: rng.pick(options)
+            count = len(options)
+            return lambda rng, row, parent, after: options[int(rng.random() * count)]
         if isinstance(field, models.BooleanField):
             return lambda rng, row, parent, after: rng.random() < 0.5
         if isinstance(field, models.DateTimeField):
             return self._last_moment if getattr(field, "auto_now", False) else self._moment
         if isinstance(field, models.DateField):
-            return lambda rng, row, parent, after: self._moment(rng, row, parent, after).date()
+            moment = self._moment
+            return lambda rng, row, parent, after: moment(rng, row, parent, after).date()
         if isinstance(field, models.TimeField):
             return lambda rng, row, parent, after: time(
                 int(rng.random() * 24), int(rng.random() * 60), int(rng.random() * 60)
@@ -561,7 +668,10 @@ class RowMaker:
         if isinstance(field, models.IntegerField):
             low, high = number_bounds(field, unique)
             low, high = int(low), int(high)
-            return lambda rng, row, parent, after: rng.randint(low, high)
+            if high < low:  # randint's error, when a value is drawn
+                return lambda rng, row, parent, after: rng.randint(low, high)
+            span = high - low + 1
+            return lambda rng, row, parent, after: low + int(rng.random() * span)
         if isinstance(field, models.CharField | models.TextField):
             return self._text_maker(field, unique)
         raise ConfigurationError(
@@ -569,12 +679,21 @@ class RowMaker:
             "mentara-seed cannot make; give it a field spec (values={...})"
         )
 
-    def _text_maker(self, field: models.Field, unique: bool) -> Callable[..., Any]:
+    def _text_maker(self, field: models.Field, unique: bool, *, first: bool = False) -> Maker:
+        """A text column's values; ``first``: for a row's first draw only (the value is not in
+        the row yet, so it is no retry after a unique clash, and needs no check for one)."""
         provider = provider_for(field)
         size = field.max_length or 10_000
         attname = field.attname
         is_derived = provider in _DERIVED
         draw = _text_drawer(provider)
+
+        if first and is_derived:
+            return lambda rng, row, parent, after: (
+                (_derived(provider, row, rng) or draw(rng))[:size].rstrip() or "x"
+            )
+        if first:
+            return lambda rng, row, parent, after: draw(rng)[:size].rstrip() or "x"
 
         def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> str:
             retry = row.get(attname) is not None  # a unique value already taken
@@ -588,13 +707,6 @@ class RowMaker:
 
         return make
 
-    def _moment(self, rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
-        now = self.ctx.now
-        start = now - HISTORY
-        if after is not None and after > start:
-            start = min(after, now)
-        return rng.moment_between(start, now)
-
     def _last_moment(
         self, rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None
     ) -> Any:
@@ -604,44 +716,90 @@ class RowMaker:
             times.append(after)
         return self._moment(rng, row, parent, max(times) if times else None)
 
-    def _relation_maker(self, field: models.Field) -> Callable[..., Any]:
+    def _relation_maker(self, field: models.Field, *, static: bool = False) -> Maker:
+        """A required foreign key's value: a candidate by a keyed draw, the first that passes
+        the pick filter and no uniqueness rule holds. Kept makers read the candidates and the
+        unique sets from the context per value; ``static`` ones (see ``bind``) read them once."""
         ctx = self.ctx
+        model = self.model
         target = field.related_model
         pick_filter = self.pick_filters.get(field.name)
-        label = f"{self.model._meta.label}.{field.name}"
+        label = f"{model._meta.label}.{field.name}"
         outer_paths = q_paths(pick_filter)[1] if pick_filter is not None else set()
+        test = compile_q(pick_filter) if pick_filter is not None else None
         attname = field.attname
+        get = self.get
         # Uniqueness rules this key takes part in (a one-to-one, unique_together with the
         # parent): candidates already paired with the row's other values are skipped.
-        rules = [fields for fields in unique_sets(self.model) if attname in fields]
+        rules = [fields for fields in unique_sets(model) if attname in fields]
+        # A key that points at its own model sees the rows this fill writes: read per value.
+        keep = static and target._meta.concrete_model is not model._meta.concrete_model
+        found_cell: list[Candidates] = []
+        claimed_cells: list[list[set[tuple]]] = [[] for _ in rules]
+        entity_rows = ctx.entity_rows
+
+        def claimed(index: int) -> set[tuple]:
+            if not static:
+                return ctx.unique_values(model, rules[index])
+            cell = claimed_cells[index]
+            if not cell:
+                cell.append(ctx.unique_values(model, rules[index]))
+            return cell[0]
+
+        def key_with(fields: tuple[str, ...]) -> Callable[[Any, dict[str, Any]], tuple]:
+            """The rule's key of a row whose ``attname`` would be ``pk``."""
+            if len(fields) == 2 and not self.aliases:  # a pair with the parent, most often
+                if fields[0] == attname:
+                    other = fields[1]
+                    return lambda pk, row: (pk, row.get(other))
+                if fields[1] == attname:
+                    other = fields[0]
+                    return lambda pk, row: (row.get(other), pk)
+            return lambda pk, row: tuple(
+                [pk if name == attname else get(row, name) for name in fields]
+            )
+
+        keys = [key_with(fields) for fields in rules]
 
         def free(pk: Any, row: dict[str, Any]) -> bool:
-            for fields in rules:
-                key = tuple(pk if name == attname else self.get(row, name) for name in fields)
-                if None not in key and key in ctx.unique_values(self.model, fields):
+            for index, key_of in enumerate(keys):
+                key = key_of(pk, row)
+                if None not in key and key in claimed(index):
                     return False
             return True
 
         def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> Any:
-            candidates = ctx.candidates(target, pick_filter)
-            size = len(candidates.pks)
+            if found_cell:
+                candidates = found_cell[0]
+            else:
+                candidates = ctx.candidates(target, pick_filter)
+                if keep:
+                    found_cell.append(candidates)
+            pks = candidates.pks
+            size = len(pks)
             if not size:
                 raise ConfigurationError(
                     f"{label} is a required relation with no {target._meta.label} row to point "
                     "at; register a seeder with a population for it, or set it in the seeder"
                 )
             first = int(rng.random() * size)
-            if pick_filter is None and not rules:
-                return candidates.pks[first]
-            outer = ctx.entity_values(parent, outer_paths)
+            if test is None and not rules:
+                return pks[first]
+            if test is None:
+                outer: Mapping[str, Any] = {}
+            elif static:
+                outer = {} if parent is None else entity_rows.get(getattr(parent, "pk", parent), {})
+            else:
+                outer = ctx.entity_values(parent, outer_paths)
+            values = candidates.values
             # The first draw usually fits; only then are the others walked, in a keyed order.
-            for index in itertools.chain((first,), rng.indices(size)):
-                if pick_filter is not None and not evaluate(
-                    pick_filter, candidates.values[index], outer
-                ):
+            if (test is None or test(values[first], outer)) and free(pks[first], row):
+                return pks[first]
+            for index in rng.indices(size):
+                if test is not None and not test(values[index], outer):
                     continue
-                if free(candidates.pks[index], row):
-                    return candidates.pks[index]
+                if free(pks[index], row):
+                    return pks[index]
             raise ConfigurationError(
                 f"{label}: every {target._meta.label} row is taken or filtered out for {parent}"
             )
@@ -649,17 +807,6 @@ class RowMaker:
         return make
 
     # Completing ---------------------------------------------------------------------------------
-
-    def _after_related(self, row: dict[str, Any], after: datetime | None) -> datetime | None:
-        """The latest of ``after`` and the times of the rows ``row`` points at so far."""
-        for attname, model in self.relations:
-            pk = self.get(row, attname)
-            if pk is None:
-                continue
-            moment = self.ctx.candidates(model).times.get(pk)
-            if moment is not None and (after is None or moment > after):
-                after = moment
-        return after
 
     def get(self, row: dict[str, Any], attname: str) -> Any:
         """A row's value of a field by attname, whichever key the row uses (an instance given
@@ -672,44 +819,164 @@ class RowMaker:
     def forget_claims(self) -> None:
         """Read the unique sets again on the next row (``FillContext`` calls this when a step
         ends or rolls back: the sets it reads are the context's, which it then drops)."""
-        self._rules = None
+        self._bound = None
 
     def complete(
         self, row: dict[str, Any], rng: Rand, parent: Any = None, after: datetime | None = None
     ) -> None:
-        if self.relations:
-            after = self._after_related(row, after)  # the rows the seeder pointed it at
-            for field, make in self.fields:
-                row[field.attname] = make(rng, row, parent, after)
-                if field.is_relation:
-                    after = self._after_related(row, after)
-        else:
-            for attname, make in self._makers:
-                row[attname] = make(rng, row, parent, after)
-        if not self.unique:
-            return
-        rules = self._rules
-        if rules is None:  # the step's sets, read once (see forget_claims)
-            rules = self._rules = [
-                (fields, self.ctx.unique_values(self.model, fields)) for fields in self.unique
-            ]
-        for _attempt in range(UNIQUE_ATTEMPTS):
-            clash = None
+        """Give ``row`` (which sets exactly the ``provided`` keys) every value it lacks."""
+        bound = self._bound
+        if bound is None:
+            bound = self._bound = self.bind()
+        bound(row, rng, parent, after)
+
+    def bind(self, *, static: bool = False) -> Completer:
+        """``complete`` with what its values need resolved once: each field's first draw without
+        a retry check, the unique sets read at the first row, a key per rule taken by
+        ``itemgetter``, related rows' times folded in as each key is set. The same draws in the
+        same order as ``complete``. ``static``: the caller writes no rows of the models the row
+        points at while it uses the result (a declarative fill writes only its own model), so
+        their candidates are read once, at the first pick, instead of checked per value."""
+        makers = [(field.attname, self._first_maker(field, static)) for field, _ in self.fields]
+        get = self.get
+        # Related rows' times, per key of the row that points at a timed model.
+        times_cells: dict[str, list[dict[Any, datetime]]] = {}
+        ctx = self.ctx
+
+        def times_of(attname: str, model: type[models.Model]) -> dict[Any, datetime]:
+            cell = times_cells[attname]
+            if cell:
+                return cell[0]
+            times = ctx.candidates(model).times
+            if static and model._meta.concrete_model is not self.model._meta.concrete_model:
+                cell.append(times)
+            return times
+
+        relations = dict(self.relations)
+        for attname in relations:
+            times_cells[attname] = []
+        follows = [(attname, make, relations.get(attname)) for attname, make in makers]
+
+        def after_related(row: dict[str, Any], after: datetime | None) -> datetime | None:
+            for attname, model in relations.items():
+                pk = get(row, attname)
+                if pk is None:
+                    continue
+                moment = times_of(attname, model).get(pk)
+                if moment is not None and (after is None or moment > after):
+                    after = moment
+            return after
+
+        rules: list[tuple[Callable[[dict[str, Any]], tuple], set[tuple], tuple[str, ...]]] = []
+        unique = self.unique
+
+        def read_rules() -> None:  # the step's sets, read at the first row (see forget_claims)
+            for fields in unique:
+                claimed = ctx.unique_values(self.model, fields)
+                rules.append((self._key_of(fields), claimed, fields))
+
+        def complete(
+            row: dict[str, Any], rng: Rand, parent: Any = None, after: datetime | None = None
+        ) -> None:
+            if relations:
+                after = after_related(row, after)  # the rows the seeder pointed it at
+                for attname, make, model in follows:
+                    value = row[attname] = make(rng, row, parent, after)
+                    if model is not None and value is not None:
+                        # Only the key just set can move ``after``: the fold is a running max.
+                        if isinstance(value, models.Model):
+                            value = value.pk
+                        moment = times_of(attname, model).get(value)
+                        if moment is not None and (after is None or moment > after):
+                            after = moment
+            else:
+                for attname, make in makers:
+                    row[attname] = make(rng, row, parent, after)
+            if not unique:
+                return
+            if not rules:
+                read_rules()
             keys = []
-            for fields, claimed in rules:
-                key = tuple([self.get(row, name) for name in fields])
+            for key_of, claimed, fields in rules:
+                key = key_of(row)
+                if None not in key and key in claimed:
+                    self._draw_again(row, rng, parent, after, rules, fields)
+                    return
+                keys.append(key)
+            for key, (_key_of, claimed, _fields) in zip(keys, rules, strict=True):
+                if None not in key:
+                    claimed.add(key)
+
+        return complete
+
+    def _first_maker(self, field: models.Field, static: bool) -> Maker:
+        """A field's maker for a row's first draw (see ``bind``): the same draws as the kept
+        maker's when the row lacks the value."""
+        spec = self._spec(field)
+        if spec is not NOT_PROVIDED:
+            if field.is_relation:
+                return self._spec_maker(field, spec)
+            if not callable(spec):
+                return lambda rng, row, parent, after: spec
+            if type(spec) is Fake:
+                provider = spec.provider
+                options: list[tuple[Any, ...]] = []
+
+                def fake(rng: Rand, row: dict[str, Any], parent: Any, after: Any) -> Any:
+                    if not options:  # the pool, drawn when first needed
+                        options.append(pool(provider))
+                    values = options[0]
+                    return values[int(rng.random() * len(values))]
+
+                return fake
+            ctx = self.ctx
+            return lambda rng, row, parent, after: spec(rng, ctx, parent)
+        if field.is_relation:
+            return self._relation_maker(field, static=static)
+        if isinstance(field, models.CharField | models.TextField) and not field.choices:
+            unique = any(field.attname in s for s in unique_sets(self.model))
+            return self._text_maker(field, unique, first=True)
+        return dict(self.fields)[field]
+
+    def _key_of(self, fields: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple]:
+        """A completed row's key for a uniqueness rule, as ``get`` reads each value."""
+        if self.aliases or not self._present.issuperset(fields):
+            get = self.get
+            return lambda row: tuple([get(row, name) for name in fields])
+        if len(fields) == 1:
+            (name,) = fields
+            return lambda row: (row[name],)
+        return operator.itemgetter(*fields)
+
+    def _draw_again(
+        self,
+        row: dict[str, Any],
+        rng: Rand,
+        parent: Any,
+        after: datetime | None,
+        rules: list[tuple[Callable[[dict[str, Any]], tuple], set[tuple], tuple[str, ...]]],
+        clash: tuple[str, ...],
+    ) -> None:
+        """A row whose first values clash with a uniqueness rule: the clashing fields drawn again
+        (their makers see their taken value in the row) until no rule holds the row's keys."""
+        for attempt in range(UNIQUE_ATTEMPTS):
+            for field, make in self.fields:
+                if field.attname in clash:
+                    row[field.attname] = make(rng, row, parent, after)
+            if attempt == UNIQUE_ATTEMPTS - 1:
+                break
+            keys = []
+            for key_of, claimed, fields in rules:
+                key = key_of(row)
                 if None not in key and key in claimed:
                     clash = fields
                     break
                 keys.append(key)
-            if clash is None:
-                for key, (_fields, claimed) in zip(keys, rules, strict=True):
+            else:
+                for key, (_key_of, claimed, _fields) in zip(keys, rules, strict=True):
                     if None not in key:
                         claimed.add(key)
                 return
-            for field, make in self.fields:
-                if field.attname in clash:
-                    row[field.attname] = make(rng, row, parent, after)
         raise ConfigurationError(
             f"no free value for {self.model._meta.label} "
             f"({', '.join(clash)}) after {UNIQUE_ATTEMPTS} draws"

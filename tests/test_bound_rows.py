@@ -1,0 +1,274 @@
+"""The declarative fills' faster paths give what the plain ones gave: a row maker bound once per
+fill (``RowMaker.bind``), pick filters compiled once (``compile_q``), times drawn in epoch
+seconds (``_moment_drawer``), first text draws without a retry check, keys read by one array
+parameter (``_rows_by``) and SQLite's datetimes given their zone directly. Each is compared with
+the code it replaces, kept here as the reference, over many inputs."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import OuterRef, Q
+
+from mentara_seed import declarative
+from mentara_seed.fill import FillContext, _fast_time_reads
+from mentara_seed.rand import Rand
+from mentara_seed.values import HISTORY, RowMaker, _moment_drawer, compile_q, evaluate
+from tests.declarative_app.models import Customer, Order, Product, Review
+from tests.testapp.models import Author, Book
+
+from .conftest import NOW
+
+# compile_q ------------------------------------------------------------------------------------
+
+
+def random_q(rng: random.Random, depth: int = 0) -> Q:
+    """A Q of LOOKUPS over fields a, b, c, constants or the entity's x and y, nested, negated,
+    AND or OR."""
+    children: list[Any] = []
+    for _ in range(rng.randint(1, 3)):
+        if depth < 2 and rng.random() < 0.3:
+            children.append(random_q(rng, depth + 1))
+            continue
+        field = rng.choice("abc")
+        lookup = rng.choice(["", "__exact", "__gt", "__gte", "__lt", "__lte", "__in", "__isnull"])
+        if lookup == "__in":
+            expected: Any = rng.sample(range(5), 2)
+        elif lookup == "__isnull":
+            expected = rng.random() < 0.5
+        elif rng.random() < 0.4:
+            expected = OuterRef(rng.choice("xy"))
+        else:
+            expected = rng.randint(0, 4)
+        children.append((f"{field}{lookup}", expected))
+    q = Q(*children, _connector=rng.choice([Q.AND, Q.OR]))
+    return ~q if rng.random() < 0.3 else q
+
+
+def test_a_compiled_filter_answers_as_evaluate_does() -> None:
+    rng = random.Random(15)
+    checked = 0
+    for _ in range(400):
+        q = random_q(rng)
+        test = compile_q(q)
+        for _ in range(20):
+            values = {name: rng.choice([None, 0, 1, 2, 3, 4]) for name in "abc"}
+            outer = {name: rng.randint(0, 4) for name in "xy"}
+            try:
+                expected = evaluate(q, values, outer)
+            except TypeError:  # a lookup evaluate cannot apply to None: the same error
+                with pytest.raises(TypeError):
+                    test(values, outer)
+                continue
+            assert bool(test(values, outer)) is bool(expected), (q, values, outer)
+            checked += 1
+    assert checked > 5000
+
+
+def test_a_compiled_filter_reads_an_entity_instance_as_its_key() -> None:
+    class Instance(Customer):
+        class Meta:
+            proxy = True
+            app_label = "shop"
+
+    entity = Instance(pk=7)
+    test = compile_q(~Q(pk=OuterRef("seller")))
+    assert test({"pk": 7}, {"seller": entity}) is False
+    assert test({"pk": 8}, {"seller": entity}) is True
+    assert compile_q(Q(pk=entity))({"pk": 7}, {}) is True
+
+
+# Times ----------------------------------------------------------------------------------------
+
+
+def old_moment(now: datetime, rng: Rand, after: datetime | None) -> datetime:
+    """What RowMaker._moment drew before (the reference)."""
+    start = now - HISTORY
+    if after is not None and after > start:
+        start = min(after, now)
+    return rng.moment_between(start, now)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        NOW,
+        NOW.replace(microsecond=250_000),
+        NOW.astimezone(timezone(timedelta(hours=5, minutes=30))),
+    ],
+)
+def test_times_in_epoch_seconds_are_the_draws_moment_between_made(now: datetime) -> None:
+    draw = _moment_drawer(now)
+    rng = random.Random(now.microsecond)
+    zones = [UTC, timezone(timedelta(hours=-3)), timezone(timedelta(hours=9))]
+    afters: list[datetime | None] = [None, now, now - HISTORY, now - HISTORY - timedelta(days=3)]
+    for _ in range(300):
+        offset = timedelta(
+            seconds=rng.randint(-400 * 86400, 30 * 86400), microseconds=rng.choice([0, 1, 999_999])
+        )
+        afters.append((now + offset).astimezone(rng.choice(zones)))
+    for index, after in enumerate(afters):
+        old_rng, new_rng = Rand(0, "moment", index), Rand(0, "moment", index)
+        # The same object twice (a gap's rows follow one parent), then an equal one.
+        same = [after, after, None if after is None else after + timedelta(0)]
+        for value in same:
+            old = old_moment(now, old_rng, value)
+            new = draw(new_rng, {}, None, value)
+            assert new == old and new.tzinfo == old.tzinfo, (now, value)
+            assert new.isoformat() == old.isoformat()
+        assert new_rng.getstate() == old_rng.getstate()
+
+
+# First text draws -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Customer, "email"),
+        (Customer, "first_name"),
+        (Product, "sku"),
+        (Product, "description"),
+        (Product, "name"),
+        (Review, "title"),
+        (Order, "number"),
+        (Author, "name"),
+        (Book, "isbn"),
+    ],
+)
+def test_a_first_text_draw_is_the_draw_of_the_maker_with_the_retry_check(
+    model: Any, field: str
+) -> None:
+    django_field = model._meta.get_field(field)
+    full = RowMaker._text_maker(None, django_field, True)  # type: ignore[arg-type]
+    first = RowMaker._text_maker(None, django_field, True, first=True)  # type: ignore[arg-type]
+    for index in range(300):
+        row = {"first_name": f"Ann{index}", "last_name": "Lee"} if index % 2 else {}
+        row.pop(field, None)  # a first draw: the row lacks the value
+        old_rng, new_rng = Rand(1, field, index), Rand(1, field, index)
+        assert first(new_rng, dict(row), None, None) == full(old_rng, dict(row), None, None)
+        assert new_rng.getstate() == old_rng.getstate()
+
+
+# Bound makers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_bound_maker_completes_rows_as_the_kept_one_does() -> None:
+    """``bind(static=True)`` (the declarative fills') and ``complete`` (rows seeders leave
+    incomplete) give the same rows, picks under a filter and a unique pair included."""
+    sellers = [
+        Customer.objects.create(
+            email=f"c{n}@example.org", first_name="C", last_name=f"{n}", tier="basic"
+        )
+        for n in range(6)
+    ]
+    products = [
+        Product.objects.create(
+            sku=f"S{n}",
+            name="P",
+            description="d",
+            price=5,
+            stock=1,
+            status="live",
+            seller=sellers[n % 6],
+        )
+        for n in range(4)
+    ]
+
+    def rows(bound: bool) -> list[dict[str, Any]]:
+        ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+        ctx.load_entities(Product, [p.pk for p in products], {"seller"})
+        maker = ctx.row_maker(
+            Review, frozenset({"product_id"}), None, {"author": ~Q(pk=OuterRef("seller"))}
+        )
+        complete = maker.bind(static=True) if bound else maker.complete
+        made = []
+        for product in products:
+            rng = Rand(0, "reviews", product.pk)
+            for _ in range(5):  # 5 of the 5 other customers: later picks walk past taken ones
+                row: dict[str, Any] = {"product_id": product.pk}
+                complete(row, rng, product, product.created_at)
+                made.append(row)
+        return made
+
+    bound, kept = rows(True), rows(False)
+    assert bound == kept
+    assert all(
+        row["author_id"] != Product.objects.get(pk=row["product_id"]).seller_id for row in bound
+    )
+    assert len({(row["product_id"], row["author_id"]) for row in bound}) == len(bound)
+
+
+@pytest.mark.django_db
+def test_complete_picks_among_rows_written_after_its_first_row() -> None:
+    """``complete`` (not bound static) serves seeders that write the rows it points at between
+    their rows: a pick sees every author written so far."""
+    ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+    maker = ctx.row_maker(Book, frozenset({"title", "isbn", "pages"}))
+    picked = set()
+    for index in range(40):
+        ctx.add(Author, name=f"A{index}", email=f"a{index}@example.org")
+        ctx.flush(Author)
+        row: dict[str, Any] = {"title": "T", "isbn": "1", "pages": 1}
+        maker.complete(row, Rand(0, "book", index))
+        picked.add(row["author_id"])
+    assert len(picked) > 20  # a maker stuck on its first read would pick among one author
+
+
+# Reads by arrays of keys ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_rows_read_by_arrays_of_keys_are_the_rows_read_by_in_lists(monkeypatch) -> None:
+    customers = [
+        Customer.objects.create(
+            email=f"k{n}@example.org", first_name="K", last_name="L", tier="gold"
+        )
+        for n in range(30)
+    ]
+    for n, customer in enumerate(customers):
+        for m in range(n % 4):
+            Order.objects.create(number=f"{n}-{m}", customer=customer, status="placed")
+    ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+    monkeypatch.setattr(declarative, "ARRAY_CHUNK", 7)  # several chunks, one short
+    keys = [c.pk for c in customers[::2]] + [10**9]  # one key no row has
+    orders = Order.objects.all()
+
+    def as_sets(grouped: Any) -> dict[Any, set]:
+        return {key: set(rows) for key, rows in grouped.items()}
+
+    with ctx.writing():
+        assert as_sets(declarative._rows_by(ctx, orders, "customer_id", "number", keys=keys)) == (
+            as_sets(ctx.values_by(orders, "customer_id", "number", keys=keys))
+        )
+        by_pk = declarative._rows_by(ctx, Customer.objects.all(), "pk", "joined_at", keys=keys)
+        assert as_sets(by_pk) == as_sets(
+            ctx.values_by(Customer.objects.all(), "pk", "joined_at", keys=keys)
+        )
+        assert len(by_pk) == 15
+
+
+@pytest.mark.backend("sqlite")
+@pytest.mark.django_db
+def test_sqlite_datetimes_read_while_filling_are_djangos() -> None:
+    for n in range(50):
+        customer = Customer.objects.create(
+            email=f"t{n}@example.org", first_name="T", last_name="U", tier="basic"
+        )
+        moment = NOW - timedelta(days=n, seconds=n * 37, microseconds=n * 1013 % 1_000_000)
+        Customer.objects.filter(pk=customer.pk).update(joined_at=moment)
+    django_read = list(Customer.objects.order_by("pk").values_list("joined_at", flat=True))
+    ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+    with _fast_time_reads("default"):
+        assert "convert_datetimefield_value" in vars(connection.ops)
+        fast_read = list(Customer.objects.order_by("pk").values_list("joined_at", flat=True))
+    assert "convert_datetimefield_value" not in vars(connection.ops)  # put back
+    assert fast_read == django_read
+    assert [v.isoformat() for v in fast_read] == [v.isoformat() for v in django_read]
+    assert all(v.tzinfo is UTC for v in fast_read)
+    del ctx
