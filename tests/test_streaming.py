@@ -113,9 +113,7 @@ def test_it_reads_the_rows_of_the_open_transaction() -> None:
         Book.objects.filter(pk__lte=tenth).delete()
         _library(5, tag="new")
         kept = list(Book.objects.order_by("pk").values_list("pk", flat=True))
-        assert list(stream(Book.objects.order_by("pk").values_list("pk", flat=True), 7)) == (
-            kept
-        )
+        assert list(stream(Book.objects.order_by("pk").values_list("pk", flat=True), 7)) == (kept)
         assert len(kept) == 95
 
 
