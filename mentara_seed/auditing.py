@@ -30,6 +30,7 @@ from django.db.models.functions import RowNumber
 from .ordering import CodePointOrder
 from .registry import Seeder, SeedRegistry
 from .requirements import POPULATION, Requirement, Target
+from .streaming import stream
 from .validation import field_error_line, seeder_name
 
 
@@ -125,7 +126,7 @@ class Gap:
         }
 
 
-#: Rows an audit query fetches at a time (``QuerySet.iterator``'s chunk).
+#: Rows an audit query fetches at a time (``stream``'s chunk).
 AUDIT_CHUNK = 2000
 
 
@@ -159,10 +160,11 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     keying = step.keying or Keying("natural" if seeder.key_field != "pk" else "rank")
     gaps = []
     try:
-        # Streamed: every entity below the highest target is read (at the row cap, 454,000
-        # conversations), and only those below their own target are kept.
+        # Streamed (on MySQL and MariaDB too, ``stream``): every entity below the highest
+        # target is read (at the row cap, 454,000 conversations), and only those below their
+        # own target are kept. Nothing else queries until the rows are read.
         if keying.kind == "natural":
-            rows = _below_bounds(seeder, requirement, target, bound, ctx).iterator(AUDIT_CHUNK)
+            rows = stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
         else:
             rows = _keyed_below_bounds(seeder, requirement, target, bound, ctx, keying)
         for pk, key, label, current in rows:
@@ -250,7 +252,7 @@ def _keyed_below_bounds(
         .order_by(CodePointOrder(parent_key), "pk")
         .values_list(*paths)
     )
-    for row in rows.iterator(AUDIT_CHUNK):
+    for row in stream(rows, AUDIT_CHUNK):
         pk, parent, label, current, ordinal = (*(row[i] for i in at), row[-1])
         key = f"{parent}#{ordinal - 1}" if by_parent else f"#{ordinal - 1}"
         yield (pk, key, label, current)

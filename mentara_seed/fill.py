@@ -27,6 +27,7 @@ from .exceptions import ConfigurationError
 from .ordering import CodePointOrder
 from .rand import Rand
 from .requirements import Target
+from .streaming import stream
 from .values import Candidates, RowMaker, parent_timestamp_field, q_paths
 from .writers import writer_for
 
@@ -378,6 +379,12 @@ class FillContext:
 
     def objects(self, model: type[M]) -> models.QuerySet[M]:
         return model._default_manager.using(self.using)
+
+    def stream(self, queryset: models.QuerySet, chunk_size: int | None = None) -> Iterator[Any]:
+        """``queryset.iterator()`` a batch at a time, from the server on MySQL and MariaDB too
+        (``streaming.stream``): for reads of many rows. Read them to the end before the next
+        query or write."""
+        return stream(queryset, chunk_size or self.batch_size)
 
     # Writing -----------------------------------------------------------------------------------
 

@@ -611,9 +611,10 @@ def posts_by_community(ctx: FillContext) -> dict[Any, PostPool]:
     def load() -> dict[Any, PostPool]:
         grouped: dict[Any, PostPool] = defaultdict(PostPool)
         rows = ctx.objects(Post).order_by("created_at", "pk")
-        for community_id, pk, author_id, created_at in rows.values_list(
-            "community_id", "pk", "author_id", "created_at"
-        ).iterator(chunk_size=ctx.batch_size):
+        # Streamed a batch at a time on every backend: 2.5 million posts at the row cap.
+        for community_id, pk, author_id, created_at in ctx.stream(
+            rows.values_list("community_id", "pk", "author_id", "created_at")
+        ):
             grouped[community_id].append(pk, author_id, created_at)
         return grouped
 
