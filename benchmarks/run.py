@@ -396,6 +396,11 @@ def work_insert() -> dict[str, Any]:
             for row in rows[model]
         ]
         statements.append((sql, prepared))
+    if connection.vendor == "sqlite":
+        from mentara_seed.pipeline import SQLITE_CACHE_KIB
+
+        with connection.cursor() as cursor:  # the page cache a build writes with
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         for sql, prepared in statements:

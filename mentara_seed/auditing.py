@@ -16,7 +16,8 @@ query.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import contextlib
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -162,19 +163,22 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
     try:
         # Streamed (on MySQL and MariaDB too, ``stream``): every entity below the highest
         # target is read (at the row cap, 454,000 conversations), and only those below their
-        # own target are kept. Nothing else queries until the rows are read.
+        # own target are kept. Nothing else queries until the rows are read, and the read is
+        # closed however the loop ends: an unbuffered result left open (a traceback keeps the
+        # frame) would block the connection's rollback.
         if keying.kind == "natural":
-            rows = stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
+            read = stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
         else:
-            rows = _keyed_below_bounds(seeder, requirement, target, bound, ctx, keying)
-        for pk, key, label, current in rows:
-            current = int(current or 0)
-            own = target.for_entity(key)
-            missing = max(own - current, 0)
-            if not missing and (target.maximum is None or current <= target.maximum):
-                continue  # at or above its own target, below the cap
-            required = own if missing else target.maximum or 0
-            gaps.append(Gap(step, pk, key, str(label), current, required, missing))
+            read = _keyed_below_bounds(seeder, requirement, target, bound, ctx, keying)
+        with contextlib.closing(read) as rows:
+            for pk, key, label, current in rows:
+                current = int(current or 0)
+                own = target.for_entity(key)
+                missing = max(own - current, 0)
+                if not missing and (target.maximum is None or current <= target.maximum):
+                    continue  # at or above its own target, below the cap
+                required = own if missing else target.maximum or 0
+                gaps.append(Gap(step, pk, key, str(label), current, required, missing))
     except FieldError as exc:
         # Paths and Q objects are checked before the run (validation); what is left is a
         # callable's query, which only exists now.
@@ -216,7 +220,7 @@ def _keyed_below_bounds(
     bound: Q,
     ctx: AuditContext,
     keying: Keying,
-) -> Iterator[tuple[Any, str, Any, Any]]:
+) -> Generator[tuple[Any, str, Any, Any], None, None]:
     """Like ``_below_bounds``, for entities keyed by a parent and an ordinal or by a rank: the
     ordinal is numbered over every entity of the seeder (``when`` and the bounds must not
     renumber them), so they are applied after the window, in one query."""
@@ -252,10 +256,11 @@ def _keyed_below_bounds(
         .order_by(CodePointOrder(parent_key), "pk")
         .values_list(*paths)
     )
-    for row in stream(rows, AUDIT_CHUNK):
-        pk, parent, label, current, ordinal = (*(row[i] for i in at), row[-1])
-        key = f"{parent}#{ordinal - 1}" if by_parent else f"#{ordinal - 1}"
-        yield (pk, key, label, current)
+    with contextlib.closing(stream(rows, AUDIT_CHUNK)) as streamed:
+        for row in streamed:
+            pk, parent, label, current, ordinal = (*(row[i] for i in at), row[-1])
+            key = f"{parent}#{ordinal - 1}" if by_parent else f"#{ordinal - 1}"
+            yield (pk, key, label, current)
 
 
 def audit_steps(steps: Iterable[Step], ctx: AuditContext) -> list[Gap]:

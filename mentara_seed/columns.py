@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -193,6 +193,26 @@ def _datetime_converter(field: models.DateTimeField, connection: Any) -> Convert
     return Converter(prep, column)
 
 
+def epoch_datetimes(values: Iterable[Any]) -> list[Any]:
+    """Whole seconds since 1970 as the aware UTC datetimes they stand for (None kept)."""
+    to_datetime = datetime.fromtimestamp
+    return [None if value is None else to_datetime(value, UTC) for value in values]
+
+
+def tuple_dicts(
+    names: Sequence[str], epoch: Container[str], rows: Sequence[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """Rows given as tuples of ``names``' values as the dicts ``add`` would have queued, the
+    ``epoch`` fields' seconds as datetimes."""
+    if not epoch or not rows:
+        return [dict(zip(names, row, strict=True)) for row in rows]
+    columns = [
+        epoch_datetimes(column) if name in epoch else column
+        for name, column in zip(names, zip(*rows, strict=True), strict=True)
+    ]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def _epoch_converter(
     field: models.Field, connection: Any, native: tuple[type[models.Field], ...]
 ) -> Converter:
@@ -204,11 +224,7 @@ def _epoch_converter(
         raise TypeError(f"{field.model._meta.label}.{field.name} is not a DateTimeField")
     to_datetime = functools.partial(datetime.fromtimestamp, tz=UTC)
     if isinstance(field, native):
-
-        def datetimes(values: Sequence[Any]) -> list[Any]:
-            return [None if value is None else to_datetime(value) for value in values]
-
-        return Converter(to_datetime, datetimes)
+        return Converter(to_datetime, epoch_datetimes)
     convert = _datetime_converter(field, connection)
     if convert.many is None:  # the backend stores something else than the naive UTC text
         return Converter(

@@ -208,9 +208,12 @@ def _rows_by(
     model = queryset.model
     key_field = model._meta.pk if group == "pk" else model._meta.get_field(group)
     target = key_field.target_field if key_field.is_relation else key_field
-    if connections[ctx.using].vendor not in ("postgresql", "sqlite") or not isinstance(
-        target, models.IntegerField | models.AutoField
-    ):
+    connection = connections[ctx.using]
+    arrays = connection.vendor == "postgresql" or (
+        # json_each is SQLite's JSON1 extension, built in only from 3.38 on.
+        connection.vendor == "sqlite" and connection.features.supports_json_field
+    )
+    if not arrays or not isinstance(target, models.IntegerField):
         return ctx.values_by(queryset, group, *fields, keys=keys)
     grouped: dict[Any, list[tuple[Any, ...]]] = defaultdict(list)
     keys = [int(key) for key in keys]

@@ -13,7 +13,7 @@ import functools
 import itertools
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from operator import methodcaller
 from typing import Any, TypeVar
@@ -23,6 +23,7 @@ from django.db import connections, models
 from django.db.models import Q
 
 from .auditing import Gap, Step
+from .columns import epoch_datetimes, tuple_dicts
 from .exceptions import ConfigurationError
 from .ordering import CodePointOrder
 from .rand import Rand
@@ -44,19 +45,10 @@ def chunked(items: Sequence[K], size: int = IN_CHUNK) -> Iterator[Sequence[K]]:
         yield items[start : start + size]
 
 
-def _row_key(model: type[models.Model], attname: str, row: dict[str, Any]) -> str:
-    """The key a row uses for a field: its attname (``author_id``) or its name (``author``)."""
+def _row_key(model: type[models.Model], attname: str, row: Container[str]) -> str:
+    """The key a row (a dict, or the names of a tuple's values) uses for a field: its attname
+    (``author_id``) or its name (``author``)."""
     if attname in row:
-        return attname
-    for field in model._meta.concrete_fields:
-        if field.attname == attname:
-            return field.name
-    return attname
-
-
-def _row_key_in(model: type[models.Model], attname: str, names: tuple[str, ...]) -> str:
-    """``_row_key`` for rows given as tuples of ``names``."""
-    if attname in names:
         return attname
     for field in model._meta.concrete_fields:
         if field.attname == attname:
@@ -553,25 +545,12 @@ class FillContext:
         if self.row_maker(model, frozenset(names)).fields:
             # Fields left to complete: the maker works on dicts (and datetimes), so this run is
             # written as the same rows given to add() would be.
-            self._write(model, self._as_dicts(run), returning=False)
+            self._write(model, tuple_dicts(run.names, run.epoch, run.rows), returning=False)
             return
         table = list(zip(*rows, strict=True))
         self._claim_columns(model, run, table)
         self.writer.write_columns(model, names, run.epoch, table, len(rows))
         self._count_written(model, len(rows))
-
-    @staticmethod
-    def _as_dicts(run: _Run) -> list[dict[str, Any]]:
-        names, epoch = run.names, run.epoch
-        if not epoch:
-            return [dict(zip(names, row, strict=True)) for row in run.rows]
-        columns = [
-            [None if v is None else datetime.fromtimestamp(v, UTC) for v in column]
-            if name in epoch
-            else column
-            for name, column in zip(names, zip(*run.rows, strict=True), strict=True)
-        ]
-        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
     def _claim_columns(self, model: type[models.Model], run: _Run, table: list[tuple]) -> None:
         """The unique values a run of tuples sets, claimed as ``_complete_required_fields``
@@ -583,10 +562,10 @@ class FillContext:
             count = len(table[0]) if table else 0
             columns = []
             for name in fields:
-                key = _row_key_in(model, name, names)
+                key = _row_key(model, name, names)
                 column = table[names.index(key)] if key in names else [None] * count
                 if key in run.epoch:
-                    column = [None if v is None else datetime.fromtimestamp(v, UTC) for v in column]
+                    column = epoch_datetimes(column)
                 if any(issubclass(kind, models.Model) for kind in set(map(type, column))):
                     column = [_value(value) for value in column]
                 columns.append(column)

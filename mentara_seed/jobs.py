@@ -362,6 +362,10 @@ class WorkerContext(FillContext):
     def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
         self.add(model, **row)
 
+    def add_rows(self, model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self.add(model, **row)
+
     def insert(self, model: type[Any], rows: Sequence[dict[str, Any]]) -> list[Any]:
         rows = list(rows)
         first = self._next_pending

@@ -24,7 +24,7 @@ rest). It runs in the caller's transaction, like any query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from django.db import connections, models
@@ -33,7 +33,7 @@ from django.db import connections, models
 CHUNK_SIZE = 2000
 
 
-def stream(queryset: models.QuerySet, chunk_size: int = CHUNK_SIZE) -> Iterator[Any]:
+def stream(queryset: models.QuerySet, chunk_size: int = CHUNK_SIZE) -> Generator[Any, None, None]:
     """``queryset.iterator(chunk_size)``, streamed from the server on MySQL and MariaDB too.
     Do not query the same database until the iterator is exhausted or closed."""
     connection = connections[queryset.db]
@@ -44,7 +44,9 @@ def stream(queryset: models.QuerySet, chunk_size: int = CHUNK_SIZE) -> Iterator[
     return _unbuffered(queryset, chunk_size, connection)
 
 
-def _unbuffered(queryset: models.QuerySet, chunk_size: int, connection: Any) -> Iterator[Any]:
+def _unbuffered(
+    queryset: models.QuerySet, chunk_size: int, connection: Any
+) -> Generator[Any, None, None]:
     rows = queryset.iterator(chunk_size)
     opened: list[Any] = []
 

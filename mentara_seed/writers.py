@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -32,6 +32,7 @@ from .columns import (
     pk_column,
     row_values,
     tuple_columns,
+    tuple_dicts,
 )
 
 M = TypeVar("M", bound=models.Model)
@@ -70,13 +71,7 @@ class BulkCreateWriter:
         """Write ``count`` rows given column by column (``table[i]`` holds field ``names[i]``
         of every row; the fields in ``epoch`` as whole seconds since 1970, UTC): what
         ``write`` does for the same rows as dicts. Here, through those dicts."""
-        columns = [
-            [None if v is None else datetime.fromtimestamp(v, UTC) for v in column]
-            if name in epoch
-            else column
-            for name, column in zip(names, table, strict=True)
-        ]
-        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+        rows = tuple_dicts(names, epoch, list(zip(*table, strict=True)))
         self.write(model, rows, returning=False)
 
     def _insert_one(self, manager: Any, instance: M) -> M:

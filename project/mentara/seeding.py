@@ -472,11 +472,6 @@ class _Rest(Sequence[Any]):
     def __len__(self) -> int:
         return self.size
 
-    def second_item(self, index: int) -> tuple[int, int, int]:
-        """``self[index]`` with the post's time as ``second_of`` gives it (the ceiling of its
-        epoch second, from the stored microseconds), without rebuilding the datetime."""
-        return self.pks[index], self.authors[index], -(-self.times[index] // 1_000_000)
-
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self.size))]
