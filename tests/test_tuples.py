@@ -100,19 +100,21 @@ def queue_nine(ctx: FillContext, author: Author) -> None:
     ctx.add(Book, author_id=author.pk, title="9", isbn="9", pages=9)
 
 
+def second_generated_email() -> str:
+    """The email a fresh context generates for the second author it adds."""
+    ctx = context()
+    ctx.add(Author, name="A")
+    ctx.flush()
+    ctx.add(Author, name="B")
+    ctx.flush()
+    return Author.objects.get(name="B").email
+
+
 def test_a_value_a_tuple_sets_is_claimed_before_the_next_generated_one():
     """The next generated email is the one a tuple row already holds: the stream moves on,
     as it does for a row given to ``add``."""
 
-    def two_generated() -> str:
-        ctx = context()
-        ctx.add(Author, name="A")
-        ctx.flush()
-        ctx.add(Author, name="B")
-        ctx.flush()
-        return Author.objects.get(name="B").email
-
-    second = rolled_back(two_generated)
+    second = rolled_back(second_generated_email)
     ctx = context()
     ctx.add(Author, name="A")
     ctx.flush()  # the email rule's values are read: from now on, written values are claimed
@@ -127,15 +129,7 @@ def test_a_rolled_back_step_forgets_its_tuples_counts_and_claims():
     """``restore(checkpoint)`` after a rolled-back step: the tuple rows it wrote are not
     counted, and the value they set is free again for the retry's generated rows."""
 
-    def two_generated() -> str:
-        ctx = context()
-        ctx.add(Author, name="A")
-        ctx.flush()
-        ctx.add(Author, name="B")
-        ctx.flush()
-        return Author.objects.get(name="B").email
-
-    second = rolled_back(two_generated)
+    second = rolled_back(second_generated_email)
     ctx = context()
     ctx.add(Author, name="A")
     ctx.flush()
