@@ -15,7 +15,7 @@ import uuid
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -557,6 +557,7 @@ POST_FIELDS = ("author_id", "community_id", "title", "body", "created_at")
 COMMENT_FIELDS = ("post_id", "author_id", "body", "created_at")
 HEART_FIELDS = ("user_id", "post_id", "created_at")
 PARTICIPANT_FIELDS = ("conversation_id", "user_id", "joined_at")
+ASSESSMENT_FIELDS = ("client_id", "instrument", "status", "score", "completed_at", "created_at")
 MESSAGE_FIELDS = ("conversation_id", "sender_id", "body", "sent_at")
 
 
@@ -710,6 +711,75 @@ def schedule_meeting(
         "status": status,
         "created_at": min(latest(booked, since), ctx.now),
     }
+
+
+#: The fields of the meetings the fills add as tuples, their times as epoch seconds.
+MEETING_FIELDS = ("client_id", "therapist_id", "starts_at", "ends_at", "status", "created_at")
+MEETING_TIMES = ("starts_at", "ends_at", "created_at")
+_DAY_SECONDS = 86_400
+_UNIX_DAY = date(1970, 1, 1).toordinal()
+
+
+class MeetingClock:
+    """``schedule_meeting`` in epoch seconds for the meetings fills add by the thousand: the
+    same draws in the same order and the same moments, with no datetime made per meeting. A
+    relationship's window of past sessions is worked out once (``link``), with datetimes, as
+    ``schedule_meeting`` works it out. Exact when the run's clock has a fixed UTC offset and
+    whole seconds, and the relationship began on a whole second (every time the demo makes);
+    otherwise ``link`` gives None and that relationship's meetings take ``schedule_meeting``."""
+
+    def __init__(self, ctx: FillContext) -> None:
+        now = ctx.now
+        self.now = now
+        offset = now.utcoffset()
+        self.exact = (
+            isinstance(now.tzinfo, timezone)  # a fixed offset, no DST: days of 86,400 s
+            and offset is not None
+            and not offset.microseconds
+            and not now.microsecond
+        )
+        self.offset = int(offset.total_seconds()) if self.exact and offset is not None else 0
+        self.now_s = math.floor(now.timestamp())
+        self.today = now.date().toordinal()
+
+    def link(self, since: datetime | None) -> tuple | None:
+        """(since, window) of a relationship that began at ``since``, in epoch seconds; the
+        window (first start, last start, their days' ordinals) None when no past meeting fits."""
+        if not self.exact or (since is not None and since.microsecond):
+            return None
+        window = past_meeting_starts(since, self.now)
+        since_s = None if since is None else math.floor(since.timestamp())
+        if window is None:
+            return since_s, None
+        first, last = window
+        return since_s, (
+            math.floor(first.timestamp()),
+            math.floor(last.timestamp()),
+            first.date().toordinal(),
+            last.date().toordinal(),
+        )
+
+    def meeting(self, rng: Rand, client_id: Any, therapist_id: Any, link: tuple) -> tuple:
+        """``schedule_meeting(ctx, rng, client_id, therapist_id, since)`` as a tuple of
+        ``MEETING_FIELDS``, its times in epoch seconds (``link``: what ``link(since)`` gave)."""
+        since_s, window = link
+        if window is not None and rng.random() < 0.65:
+            first_s, last_s, first_day, last_day = window
+            day = first_day + rng.randint(0, last_day - first_day)
+            starts = self._at(day, rng.randint(8, 18))
+            starts = min(max(starts, first_s), last_s)
+            status = Meeting.Status.COMPLETED if rng.random() < 0.85 else Meeting.Status.CANCELLED
+        else:
+            starts = self._at(self.today + rng.randint(1, 30), rng.randint(8, 18))
+            status = Meeting.Status.SCHEDULED
+        booked = starts - rng.randint(3, 14) * _DAY_SECONDS
+        created = min(booked if since_s is None or booked >= since_s else since_s, self.now_s)
+        return (client_id, therapist_id, starts, starts + MEETING_MINUTES * 60, status, created)
+
+    def _at(self, day: int, hour: int) -> int:
+        """The epoch second of ``hour`` o'clock on the day of ordinal ``day`` in the clock's
+        zone (``datetime.combine(day, time(hour), tzinfo=now.tzinfo)``)."""
+        return (day - _UNIX_DAY) * _DAY_SECONDS + hour * 3600 - self.offset
 
 
 def active_links(ctx: FillContext, group: str, keys: Sequence[Any]) -> dict[Any, list[tuple]]:
@@ -914,19 +984,43 @@ class ClientSeeder(MemberSeeder):
     @parallel
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
+        clock = MeetingClock(ctx)
+        meetings = ctx.appender(Meeting, MEETING_FIELDS, epoch=MEETING_TIMES)
         for gap in gaps:
             therapist_id, since = links[gap.pk][0]
             rng = ctx.rng(gap.key, "meetings", gap.current)
+            link = clock.link(since)
             for _ in range(gap.missing):
-                ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
+                if link is None:
+                    ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
+                else:
+                    meetings.append(clock.meeting(rng, gap.pk, therapist_id, link))
 
     @parallel
     def fill_assessments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         joined = dates_joined(ctx, [g.pk for g in gaps])
+        instruments = list(Assessment.MAX_SCORE)
+        completed = Assessment.Status.COMPLETED
+        assessments = ctx.appender(
+            Assessment, ASSESSMENT_FIELDS, epoch=("completed_at", "created_at")
+        )
+        now = now_seconds(ctx)
         for gap in gaps:
             rng = ctx.rng(gap.key, "assessments", gap.current)
             since = latest(joined[gap.pk], ctx.now - timedelta(days=180))
-            for _ in range(gap.missing):
+            if not since.microsecond:
+                # In epoch seconds: the same draws, in the same order, and the same moments.
+                since_s = second_of(since)
+                for _ in range(gap.missing):
+                    instrument = rng.choice(instruments)
+                    completed_s = since_then_s(rng, since_s, now)
+                    score = rng.randint(0, Assessment.MAX_SCORE[instrument])
+                    created_s = completed_s - rng.randint(5, 60 * 24) * 60
+                    assessments.append(
+                        (gap.pk, instrument, completed, score, completed_s, max(created_s, since_s))
+                    )
+                continue
+            for _ in range(gap.missing):  # a time of the clock's or a hand-made fraction
                 instrument = rng.choice(list(Assessment.MAX_SCORE))
                 completed_at = since_then(rng, since, ctx.now)
                 ctx.add(
@@ -1276,15 +1370,22 @@ class TherapistSeeder(MemberSeeder):
     @parallel
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        clock = MeetingClock(ctx)
+        meetings = ctx.appender(Meeting, MEETING_FIELDS, epoch=MEETING_TIMES)
         for gap in gaps:
             clients = links.get(gap.pk)
             if not clients:
                 ctx.shortfall(gap, "the therapist has no active client to meet")
                 continue
             rng = ctx.rng(gap.key, "meetings", gap.current)
+            # Each relationship's window worked out once; picked as rng.pick(clients) picks.
+            linked = [(client_id, since, clock.link(since)) for client_id, since in clients]
             for _ in range(gap.missing):
-                client_id, since = rng.pick(clients)
-                ctx.add(Meeting, **schedule_meeting(ctx, rng, client_id, gap.pk, since))
+                client_id, since, link = rng.pick(linked)
+                if link is None:
+                    ctx.add(Meeting, **schedule_meeting(ctx, rng, client_id, gap.pk, since))
+                else:
+                    meetings.append(clock.meeting(rng, client_id, gap.pk, link))
 
     @parallel
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
