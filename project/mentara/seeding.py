@@ -506,6 +506,7 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
     joined = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
     arrived = dates_joined(ctx, keys)
     traces = content_traces(ctx, "user", keys)
+    memberships = Memberships(ctx)
     for gap in gaps:
         mine = set(joined.get(gap.pk, ()))
         left = {c: first for c, first in traces.get(gap.pk, {}).items() if c not in mine}
@@ -515,14 +516,47 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
         if len(chosen) < gap.missing:
             ctx.shortfall(gap, "not enough communities to join")
         for community_id in chosen:
-            joined_at = since_then(rng, latest(arrived[gap.pk], created[community_id]), ctx.now)
-            ctx.add(
-                Membership,
-                user_id=gap.pk,
-                community_id=community_id,
-                role=Membership.Role.MEMBER,
-                joined_at=min(joined_at, left.get(community_id, joined_at)),
+            memberships.add(
+                rng,
+                gap.pk,
+                community_id,
+                Membership.Role.MEMBER,
+                latest(arrived[gap.pk], created[community_id]),
+                left.get(community_id),
             )
+
+
+MEMBERSHIP_FIELDS = ("user_id", "community_id", "role", "joined_at")
+
+
+class Memberships:
+    """Memberships queued as tuples, joined ``since_then`` a start, or at the first trace a
+    returning member left when that is earlier: the same draw and moment in epoch seconds."""
+
+    def __init__(self, ctx: FillContext) -> None:
+        self.ctx = ctx
+        self.rows = ctx.appender(Membership, MEMBERSHIP_FIELDS, epoch=("joined_at",))
+        self.now = now_seconds(ctx)
+
+    def add(
+        self,
+        rng: Rand,
+        user_id: Any,
+        community_id: Any,
+        role: str,
+        start: datetime,
+        trace: datetime | None,
+    ) -> None:
+        """``add(Membership, ..., joined_at=min(joined, trace))`` with ``joined`` drawn as
+        ``since_then(rng, start, ctx.now)`` draws it."""
+        joined = since_then_s(rng, second_of(start), self.now)
+        if trace is not None and trace < datetime.fromtimestamp(joined, UTC):
+            # A time read back (a hand-made row's, perhaps with a fraction): as it is.
+            self.ctx.add(
+                Membership, user_id=user_id, community_id=community_id, role=role, joined_at=trace
+            )
+            return
+        self.rows.append((user_id, community_id, role, joined))
 
 
 def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
@@ -818,6 +852,64 @@ def assign_worksheet(
     )
 
 
+WORKSHEET_FIELDS = (
+    "therapist_id",
+    "client_id",
+    "title",
+    "instructions",
+    "status",
+    "due_date",
+    "created_at",
+)
+
+
+class Worksheets:
+    """``assign_worksheet`` for the fills that assign thousands, queued as tuples with the
+    assignment time in epoch seconds: the same draws, in the same order, and the same values.
+    The day a worksheet is due after is taken in the zone of the moment ``since_then`` starts
+    from, as ``created_at.date()`` takes it; a relationship whose start is in a zone with DST
+    (not a fixed offset) is assigned with ``assign_worksheet``."""
+
+    def __init__(self, ctx: FillContext) -> None:
+        self.ctx = ctx
+        self.rows = ctx.appender(Worksheet, WORKSHEET_FIELDS, epoch=("created_at",))
+        self.now_s = math.floor(ctx.now.timestamp())
+        self.today = ctx.now.date()
+
+    def start(self, since: datetime) -> tuple[int, int] | None:
+        """(the first second ``since_then`` draws from, its zone's offset in seconds) for a
+        relationship that began at ``since``; None when that zone has no fixed offset."""
+        ctx = self.ctx
+        start = min(latest(since, ctx.now - timedelta(days=45)), ctx.now)
+        offset = start.utcoffset()
+        if not isinstance(start.tzinfo, timezone) or offset is None or offset.microseconds:
+            return None
+        return second_of(start), int(offset.total_seconds())
+
+    def add(
+        self,
+        rng: Rand,
+        client_id: Any,
+        therapist_id: Any,
+        since: datetime,
+        start: tuple[int, int] | None,
+    ) -> None:
+        """``assign_worksheet(ctx, rng, client_id, therapist_id, since)``; ``start``: what
+        ``start(since)`` gave."""
+        if start is None:
+            assign_worksheet(self.ctx, rng, client_id, therapist_id, since)
+            return
+        title, instructions = content.worksheet(rng)
+        low, offset = start
+        created = rng.second_between(low, self.now_s)
+        day = date.fromordinal((created + offset) // _DAY_SECONDS + _UNIX_DAY)
+        due = content.worksheet_due(rng, day)
+        status = Worksheet.Status.ASSIGNED
+        if due < self.today:
+            status = rng.choice((Worksheet.Status.SUBMITTED, Worksheet.Status.REVIEWED))
+        self.rows.append((therapist_id, client_id, title, instructions, status, due, created))
+
+
 # Seeders ------------------------------------------------------------------------------------------
 
 
@@ -1038,11 +1130,13 @@ class ClientSeeder(MemberSeeder):
     @parallel
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
+        worksheets = Worksheets(ctx)
         for gap in gaps:
             therapist_id, since = links[gap.pk][0]
             rng = ctx.rng(gap.key, "worksheets", gap.current)
+            start = worksheets.start(since)
             for _ in range(gap.missing):
-                assign_worksheet(ctx, rng, gap.pk, therapist_id, since)
+                worksheets.add(rng, gap.pk, therapist_id, since, start)
 
     @parallel
     def fill_conversations(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
@@ -1390,15 +1484,18 @@ class TherapistSeeder(MemberSeeder):
     @parallel
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        worksheets = Worksheets(ctx)
         for gap in gaps:
             clients = links.get(gap.pk)
             if not clients:
                 ctx.shortfall(gap, "the therapist has no active client to assign a worksheet")
                 continue
             rng = ctx.rng(gap.key, "worksheets", gap.current)
+            # Each relationship's start worked out once; picked as rng.pick(clients) picks.
+            linked = [(client_id, since, worksheets.start(since)) for client_id, since in clients]
             for _ in range(gap.missing):
-                client_id, since = rng.pick(clients)
-                assign_worksheet(ctx, rng, client_id, gap.pk, since)
+                client_id, since, start = rng.pick(linked)
+                worksheets.add(rng, client_id, gap.pk, since, start)
 
     def _completed_meetings(
         self, ctx: FillContext, gaps: Sequence[Gap], *, without_notes: bool
@@ -1633,18 +1730,18 @@ class CommunitySeeder(Seeder):
             ctx.objects(Community).filter(pk__in=sorted(picks)).values_list("pk", "created_at")
         )
         arrived = dates_joined(ctx, [user for chosen in picks.values() for user in chosen])
+        memberships = Memberships(ctx)
         for gap in gaps:
             for index, user_id in enumerate(picks[gap.pk]):
                 rng = ctx.rng(gap.key, purpose, gap.current + index)
-                joined_at = since_then(rng, latest(arrived[user_id], created[gap.pk]), ctx.now)
                 # A returning member joined before the first thing they left behind.
-                first_trace = traces.get(gap.pk, {}).get(user_id, joined_at)
-                ctx.add(
-                    Membership,
-                    user_id=user_id,
-                    community_id=gap.pk,
-                    role=role,
-                    joined_at=min(joined_at, first_trace),
+                memberships.add(
+                    rng,
+                    user_id,
+                    gap.pk,
+                    role,
+                    latest(arrived[user_id], created[gap.pk]),
+                    traces.get(gap.pk, {}).get(user_id),
                 )
 
     def fill_moderators(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
