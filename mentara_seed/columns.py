@@ -233,7 +233,9 @@ def _epoch_converter(
     """Whole seconds since 1970 into what the backend stores for the datetime they stand for,
     exactly what the aware UTC datetime would have become: where the writer stores a datetime's
     naive UTC text (SQLite, MySQL), that text straight from the integer, with no datetime made
-    per value; elsewhere the datetime, then the field's own conversion (none for psycopg)."""
+    per value; elsewhere the datetime, then the field's own conversion (none for psycopg, whose
+    COPY writer sends the seconds to binary COPY as int8 instead: see
+    ``PostgresCopyWriter.copy_columns``)."""
     if not isinstance(field, models.DateTimeField):
         raise TypeError(f"{field.model._meta.label}.{field.name} is not a DateTimeField")
     to_datetime = functools.partial(datetime.fromtimestamp, tz=UTC)

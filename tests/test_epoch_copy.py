@@ -203,3 +203,26 @@ def test_seconds_a_datetime_cannot_hold_go_the_datetime_way():
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE epoch_copy")
+
+
+@postgres_only
+def test_a_workers_binary_rows_carry_the_int8_and_store_the_moments(monkeypatch):
+    """A ``--jobs`` worker encodes epoch rows as the parent's writer would (int8 columns), and
+    the parent's COPY of those bytes stores the moments, NULLs included."""
+    from mentara_seed import jobs
+
+    if not jobs._PSYCOPG_INTERNALS:
+        pytest.skip("this psycopg has no binary row encoder for workers")
+    client = User.objects.create(username="c", email="c@example.org")
+    rows = assessment_rows(client.pk)
+    ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+    monkeypatch.setattr(jobs, "_ENCODER", (PostgresCopyWriter("default", 1000), {}))
+    epoch = frozenset({"completed_at", "created_at"})
+    record = jobs._encoded(ctx, [jobs._ADD, Assessment, ASSESSMENT, rows, set(), epoch])
+    assert record[0] == jobs._COPY
+    types = dict(zip(record[2], record[3], strict=True))
+    assert types["completed_at"] == types["created_at"] == 20
+    jobs._replay(ctx, [record])
+    ctx.flush()
+    expected = [(completed, created) for *_values, completed, created in rows]
+    assert stored_seconds("mentara_assessment", "completed_at", "created_at") == expected
