@@ -199,6 +199,20 @@ def epoch_datetimes(values: Iterable[Any]) -> list[Any]:
     return [None if value is None else to_datetime(value, UTC) for value in values]
 
 
+#: 2000-01-01 UTC, PostgreSQL's epoch, in seconds since 1970.
+POSTGRES_EPOCH = 946_684_800
+
+
+def epoch_microseconds(values: Iterable[Any]) -> list[Any]:
+    """Whole seconds since 1970 as microseconds since 2000-01-01 UTC (None kept): the int8 that
+    binary COPY sends for a ``timestamptz`` of that moment."""
+    start = POSTGRES_EPOCH * 1_000_000
+    values = values if isinstance(values, list | tuple) else list(values)
+    if None in values:
+        return [None if value is None else value * 1_000_000 - start for value in values]
+    return [value * 1_000_000 - start for value in values]
+
+
 def tuple_dicts(
     names: Sequence[str], epoch: Container[str], rows: Sequence[Sequence[Any]]
 ) -> list[dict[str, Any]]:
@@ -219,7 +233,9 @@ def _epoch_converter(
     """Whole seconds since 1970 into what the backend stores for the datetime they stand for,
     exactly what the aware UTC datetime would have become: where the writer stores a datetime's
     naive UTC text (SQLite, MySQL), that text straight from the integer, with no datetime made
-    per value; elsewhere the datetime, then the field's own conversion (none for psycopg)."""
+    per value; elsewhere the datetime, then the field's own conversion (none for psycopg, whose
+    COPY writer sends the seconds to binary COPY as int8 instead: see
+    ``PostgresCopyWriter.copy_columns``)."""
     if not isinstance(field, models.DateTimeField):
         raise TypeError(f"{field.model._meta.label}.{field.name} is not a DateTimeField")
     to_datetime = functools.partial(datetime.fromtimestamp, tz=UTC)

@@ -40,7 +40,6 @@ from typing import Any, TypeVar
 from django.db import connections, models
 
 from .auditing import Gap, Step
-from .columns import PSYCOPG_NATIVE_FIELDS, column_plan, tuple_columns
 from .exceptions import ConfigurationError
 from .failures import WorkerFailed
 from .fill import FillContext, _fast_time_reads
@@ -457,11 +456,10 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
     assert _ENCODER is not None
     writer, transformers = _ENCODER
     concrete = model._meta.concrete_model or model
-    columns = column_plan(concrete, provided, ctx.using, PSYCOPG_NATIVE_FIELDS, epoch)
-    table = concrete._meta.db_table
-    column_names = tuple(column[0] for column in columns)
-    cells = tuple_columns(names, list(zip(*values, strict=True)), len(values), columns)
-    binary = writer._binary_types(table, column_names, cells)
+    # As the parent's writer would encode them: the same column types (epoch seconds as int8).
+    column_names, cells, binary = writer.copy_columns(
+        concrete, names, epoch, list(zip(*values, strict=True)), len(values)
+    )
     if binary is None:
         return record
     transformer = transformers.get(binary)

@@ -15,7 +15,7 @@ and write the same data; only the speed differs.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -29,6 +29,8 @@ from .columns import (
     PSYCOPG_NATIVE_FIELDS,
     column_plan,
     column_values,
+    epoch_datetimes,
+    epoch_microseconds,
     pk_column,
     row_values,
     tuple_columns,
@@ -184,7 +186,7 @@ class PostgresCopyWriter(BulkCreateWriter):
         if returning:
             ids = self._allocate_keys(concrete, len(rows))
             names, values = [pk_column(concrete), *names], [ids, *values]
-        self._copy(table, names, values)
+        self._copy(table, names, values, self._binary_types(table, names, values))
         if not returning:
             return []
         self.close()
@@ -199,15 +201,59 @@ class PostgresCopyWriter(BulkCreateWriter):
         count: int,
     ) -> None:
         concrete = model._meta.concrete_model or model
-        plan = column_plan(concrete, frozenset(names), self.using, PSYCOPG_NATIVE_FIELDS, epoch)
         db_table = concrete._meta.db_table
         self.bulk_loads.before_first_write(db_table, count)
-        self._copy(db_table, [c[0] for c in plan], tuple_columns(names, table, count, plan))
+        columns, cells, binary = self.copy_columns(concrete, names, epoch, table, count)
+        self._copy(db_table, columns, cells, binary)
 
-    def _copy(self, table: str, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+    def copy_columns(
+        self,
+        concrete: type[models.Model],
+        names: tuple[str, ...],
+        epoch: frozenset[str],
+        table: Sequence[Sequence[Any]],
+        count: int,
+    ) -> tuple[tuple[str, ...], list[Any], tuple[int, ...] | None]:
+        """The column names, the columns' values and the binary COPY types (None: text) of rows
+        given as ``write_columns`` takes them. An ``epoch`` column of whole seconds goes to a
+        ``timestamptz`` column as the ``int8`` of its microseconds since 2000 (UTC), which is
+        exactly the bytes binary COPY sends for that moment: no datetime per value. When the
+        rows cannot travel in binary, those seconds become the aware datetimes text COPY
+        writes, as for ``write``. (``--jobs`` workers encode their rows with this too.)"""
+        plan = column_plan(concrete, frozenset(names), self.using, PSYCOPG_NATIVE_FIELDS, epoch)
+        column_names = tuple(column[0] for column in plan)
+        db_table = concrete._meta.db_table
+        if not epoch:
+            cells = tuple_columns(names, table, count, plan)
+            return column_names, cells, self._binary_types(db_table, column_names, cells)
+        # The epoch columns' seconds kept as they are, to encode in one of two ways.
+        seconds = frozenset(index for index, column in enumerate(plan) if column[1] in epoch)
+        raw = [
+            (column, key, None, default) if index in seconds else (column, key, convert, default)
+            for index, (column, key, convert, default) in enumerate(plan)
+        ]
+        cells = tuple_columns(names, table, count, raw)
+        binary = self._binary_types(db_table, column_names, cells, seconds)
+        if binary is not None:
+            for index in seconds:
+                cells[index] = epoch_microseconds(cells[index])
+            return column_names, cells, binary
+        for index in seconds:
+            cells[index] = epoch_datetimes(cells[index])
+        return column_names, cells, self._binary_types(db_table, column_names, cells)
+
+    def _copy(
+        self,
+        table: str,
+        names: Sequence[str],
+        values: Sequence[Sequence[Any]],
+        binary: tuple[int, ...] | None,
+    ) -> None:
+        """COPY the columns ``values`` into ``names``: in binary with the types ``binary``,
+        or as text (None)."""
         # psycopg's own exceptions (COPY bypasses Django's cursor wrapper) become Django's.
         with connections[self.using].wrap_database_errors:
-            write_row = self._open(table, names, self._binary_types(table, names, values)).write_row
+            write_row = self._open(table, names, binary).write_row
             for row in zip(*values, strict=True):
                 write_row(row)
 
@@ -229,11 +275,17 @@ class PostgresCopyWriter(BulkCreateWriter):
             return [row[0] for row in cursor.fetchall()]
 
     def _binary_types(
-        self, table: str, names: Sequence[str], values: Sequence[Sequence[Any]]
+        self,
+        table: str,
+        names: Sequence[str],
+        values: Sequence[Sequence[Any]],
+        seconds: Container[int] = (),
     ) -> tuple[int, ...] | None:
         """The columns' type oids when every value can travel in COPY's binary format (several
         times cheaper to encode than text): a type psycopg encodes exactly as its text form,
-        and only values of the Python type that encoder takes. Otherwise None: text."""
+        and only values of the Python type that encoder takes. Otherwise None: text. The
+        columns at the positions in ``seconds`` hold whole seconds since 1970 for a timestamp
+        column: ``int8`` (see ``copy_columns``) when they are ints a datetime can hold."""
         known = self._column_types.get(table)
         if known is None:
             self.close()
@@ -243,8 +295,13 @@ class PostgresCopyWriter(BulkCreateWriter):
                     name: (oid, typname) for name, oid, typname in cursor.fetchall()
                 }
         oids = []
-        for name, column in zip(names, values, strict=True):
+        for index, (name, column) in enumerate(zip(names, values, strict=True)):
             oid, typname = known[name]
+            if index in seconds:
+                if typname not in _TIMESTAMP_TYPES or not _datetime_seconds(column):
+                    return None
+                oids.append(_INT8_OID)
+                continue
             allowed = _BINARY_PYTHON_TYPES.get(typname)
             found = set(map(type, column))
             found.discard(type(None))
@@ -330,6 +387,26 @@ class PostgresCopyWriter(BulkCreateWriter):
             pass
         finally:
             cursor.close()
+
+
+#: ``int8``'s oid, fixed in every PostgreSQL: the type psycopg encodes epoch columns as.
+_INT8_OID = 20
+#: Both store a moment as an int8 of microseconds since 2000-01-01 in binary COPY; a naive
+#: timestamp as the wall time, which for the UTC moments given is the UTC time, what text COPY
+#: stores from the aware UTC datetime's literal (its offset ignored).
+_TIMESTAMP_TYPES = frozenset({"timestamptz", "timestamp"})
+#: The epoch seconds of 0001-01-01 and 9999-12-31 23:59:59 UTC: the moments a datetime holds.
+_FIRST_SECOND, _LAST_SECOND = -62_135_596_800, 253_402_300_799
+
+
+def _datetime_seconds(column: Sequence[Any]) -> bool:
+    """Whether the values are ints (or None) that the datetime path could write: anything else
+    (a float, a bool, a year past 9999) goes that way, to be written or refused as before."""
+    kinds = set(map(type, column))
+    if kinds - {int, type(None)}:
+        return False
+    present = column if type(None) not in kinds else [v for v in column if v is not None]
+    return not present or (min(present) >= _FIRST_SECOND and max(present) <= _LAST_SECOND)
 
 
 _COLUMN_TYPES_SQL = """

@@ -15,7 +15,7 @@ import uuid
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -506,6 +506,7 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
     joined = _existing(ctx, ctx.objects(Membership), "user_id", "community_id", keys)
     arrived = dates_joined(ctx, keys)
     traces = content_traces(ctx, "user", keys)
+    memberships = Memberships(ctx)
     for gap in gaps:
         mine = set(joined.get(gap.pk, ()))
         left = {c: first for c, first in traces.get(gap.pk, {}).items() if c not in mine}
@@ -515,14 +516,47 @@ def join_communities(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> Non
         if len(chosen) < gap.missing:
             ctx.shortfall(gap, "not enough communities to join")
         for community_id in chosen:
-            joined_at = since_then(rng, latest(arrived[gap.pk], created[community_id]), ctx.now)
-            ctx.add(
-                Membership,
-                user_id=gap.pk,
-                community_id=community_id,
-                role=Membership.Role.MEMBER,
-                joined_at=min(joined_at, left.get(community_id, joined_at)),
+            memberships.add(
+                rng,
+                gap.pk,
+                community_id,
+                Membership.Role.MEMBER,
+                latest(arrived[gap.pk], created[community_id]),
+                left.get(community_id),
             )
+
+
+MEMBERSHIP_FIELDS = ("user_id", "community_id", "role", "joined_at")
+
+
+class Memberships:
+    """Memberships queued as tuples, joined ``since_then`` a start, or at the first trace a
+    returning member left when that is earlier: the same draw and moment in epoch seconds."""
+
+    def __init__(self, ctx: FillContext) -> None:
+        self.ctx = ctx
+        self.rows = ctx.appender(Membership, MEMBERSHIP_FIELDS, epoch=("joined_at",))
+        self.now = now_seconds(ctx)
+
+    def add(
+        self,
+        rng: Rand,
+        user_id: Any,
+        community_id: Any,
+        role: str,
+        start: datetime,
+        trace: datetime | None,
+    ) -> None:
+        """``add(Membership, ..., joined_at=min(joined, trace))`` with ``joined`` drawn as
+        ``since_then(rng, start, ctx.now)`` draws it."""
+        joined = since_then_s(rng, second_of(start), self.now)
+        if trace is not None and trace < datetime.fromtimestamp(joined, UTC):
+            # A time read back (a hand-made row's, perhaps with a fraction): as it is.
+            self.ctx.add(
+                Membership, user_id=user_id, community_id=community_id, role=role, joined_at=trace
+            )
+            return
+        self.rows.append((user_id, community_id, role, joined))
 
 
 def write_posts(ctx: FillContext, gaps: Sequence[Gap], purpose: str) -> None:
@@ -557,6 +591,7 @@ POST_FIELDS = ("author_id", "community_id", "title", "body", "created_at")
 COMMENT_FIELDS = ("post_id", "author_id", "body", "created_at")
 HEART_FIELDS = ("user_id", "post_id", "created_at")
 PARTICIPANT_FIELDS = ("conversation_id", "user_id", "joined_at")
+ASSESSMENT_FIELDS = ("client_id", "instrument", "status", "score", "completed_at", "created_at")
 MESSAGE_FIELDS = ("conversation_id", "sender_id", "body", "sent_at")
 
 
@@ -712,6 +747,75 @@ def schedule_meeting(
     }
 
 
+#: The fields of the meetings the fills add as tuples, their times as epoch seconds.
+MEETING_FIELDS = ("client_id", "therapist_id", "starts_at", "ends_at", "status", "created_at")
+MEETING_TIMES = ("starts_at", "ends_at", "created_at")
+_DAY_SECONDS = 86_400
+_UNIX_DAY = date(1970, 1, 1).toordinal()
+
+
+class MeetingClock:
+    """``schedule_meeting`` in epoch seconds for the meetings fills add by the thousand: the
+    same draws in the same order and the same moments, with no datetime made per meeting. A
+    relationship's window of past sessions is worked out once (``link``), with datetimes, as
+    ``schedule_meeting`` works it out. Exact when the run's clock has a fixed UTC offset and
+    whole seconds, and the relationship began on a whole second (every time the demo makes);
+    otherwise ``link`` gives None and that relationship's meetings take ``schedule_meeting``."""
+
+    def __init__(self, ctx: FillContext) -> None:
+        now = ctx.now
+        self.now = now
+        offset = now.utcoffset()
+        self.exact = (
+            isinstance(now.tzinfo, timezone)  # a fixed offset, no DST: days of 86,400 s
+            and offset is not None
+            and not offset.microseconds
+            and not now.microsecond
+        )
+        self.offset = int(offset.total_seconds()) if self.exact and offset is not None else 0
+        self.now_s = math.floor(now.timestamp())
+        self.today = now.date().toordinal()
+
+    def link(self, since: datetime | None) -> tuple | None:
+        """(since, window) of a relationship that began at ``since``, in epoch seconds; the
+        window (first start, last start, their days' ordinals) None when no past meeting fits."""
+        if not self.exact or (since is not None and since.microsecond):
+            return None
+        window = past_meeting_starts(since, self.now)
+        since_s = None if since is None else math.floor(since.timestamp())
+        if window is None:
+            return since_s, None
+        first, last = window
+        return since_s, (
+            math.floor(first.timestamp()),
+            math.floor(last.timestamp()),
+            first.date().toordinal(),
+            last.date().toordinal(),
+        )
+
+    def meeting(self, rng: Rand, client_id: Any, therapist_id: Any, link: tuple) -> tuple:
+        """``schedule_meeting(ctx, rng, client_id, therapist_id, since)`` as a tuple of
+        ``MEETING_FIELDS``, its times in epoch seconds (``link``: what ``link(since)`` gave)."""
+        since_s, window = link
+        if window is not None and rng.random() < 0.65:
+            first_s, last_s, first_day, last_day = window
+            day = first_day + rng.randint(0, last_day - first_day)
+            starts = self._at(day, rng.randint(8, 18))
+            starts = min(max(starts, first_s), last_s)
+            status = Meeting.Status.COMPLETED if rng.random() < 0.85 else Meeting.Status.CANCELLED
+        else:
+            starts = self._at(self.today + rng.randint(1, 30), rng.randint(8, 18))
+            status = Meeting.Status.SCHEDULED
+        booked = starts - rng.randint(3, 14) * _DAY_SECONDS
+        created = min(booked if since_s is None or booked >= since_s else since_s, self.now_s)
+        return (client_id, therapist_id, starts, starts + MEETING_MINUTES * 60, status, created)
+
+    def _at(self, day: int, hour: int) -> int:
+        """The epoch second of ``hour`` o'clock on the day of ordinal ``day`` in the clock's
+        zone (``datetime.combine(day, time(hour), tzinfo=now.tzinfo)``)."""
+        return (day - _UNIX_DAY) * _DAY_SECONDS + hour * 3600 - self.offset
+
+
 def active_links(ctx: FillContext, group: str, keys: Sequence[Any]) -> dict[Any, list[tuple]]:
     """Active client-therapist links grouped by ``client_id`` or ``therapist_id``."""
     other = "therapist_id" if group == "client_id" else "client_id"
@@ -746,6 +850,64 @@ def assign_worksheet(
         due_date=due,
         created_at=created_at,
     )
+
+
+WORKSHEET_FIELDS = (
+    "therapist_id",
+    "client_id",
+    "title",
+    "instructions",
+    "status",
+    "due_date",
+    "created_at",
+)
+
+
+class Worksheets:
+    """``assign_worksheet`` for the fills that assign thousands, queued as tuples with the
+    assignment time in epoch seconds: the same draws, in the same order, and the same values.
+    The day a worksheet is due after is taken in the zone of the moment ``since_then`` starts
+    from, as ``created_at.date()`` takes it; a relationship whose start is in a zone with DST
+    (not a fixed offset) is assigned with ``assign_worksheet``."""
+
+    def __init__(self, ctx: FillContext) -> None:
+        self.ctx = ctx
+        self.rows = ctx.appender(Worksheet, WORKSHEET_FIELDS, epoch=("created_at",))
+        self.now_s = math.floor(ctx.now.timestamp())
+        self.today = ctx.now.date()
+
+    def start(self, since: datetime) -> tuple[int, int] | None:
+        """(the first second ``since_then`` draws from, its zone's offset in seconds) for a
+        relationship that began at ``since``; None when that zone has no fixed offset."""
+        ctx = self.ctx
+        start = min(latest(since, ctx.now - timedelta(days=45)), ctx.now)
+        offset = start.utcoffset()
+        if not isinstance(start.tzinfo, timezone) or offset is None or offset.microseconds:
+            return None
+        return second_of(start), int(offset.total_seconds())
+
+    def add(
+        self,
+        rng: Rand,
+        client_id: Any,
+        therapist_id: Any,
+        since: datetime,
+        start: tuple[int, int] | None,
+    ) -> None:
+        """``assign_worksheet(ctx, rng, client_id, therapist_id, since)``; ``start``: what
+        ``start(since)`` gave."""
+        if start is None:
+            assign_worksheet(self.ctx, rng, client_id, therapist_id, since)
+            return
+        title, instructions = content.worksheet(rng)
+        low, offset = start
+        created = rng.second_between(low, self.now_s)
+        day = date.fromordinal((created + offset) // _DAY_SECONDS + _UNIX_DAY)
+        due = content.worksheet_due(rng, day)
+        status = Worksheet.Status.ASSIGNED
+        if due < self.today:
+            status = rng.choice((Worksheet.Status.SUBMITTED, Worksheet.Status.REVIEWED))
+        self.rows.append((therapist_id, client_id, title, instructions, status, due, created))
 
 
 # Seeders ------------------------------------------------------------------------------------------
@@ -914,19 +1076,43 @@ class ClientSeeder(MemberSeeder):
     @parallel
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
+        clock = MeetingClock(ctx)
+        meetings = ctx.appender(Meeting, MEETING_FIELDS, epoch=MEETING_TIMES)
         for gap in gaps:
             therapist_id, since = links[gap.pk][0]
             rng = ctx.rng(gap.key, "meetings", gap.current)
+            link = clock.link(since)
             for _ in range(gap.missing):
-                ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
+                if link is None:
+                    ctx.add(Meeting, **schedule_meeting(ctx, rng, gap.pk, therapist_id, since))
+                else:
+                    meetings.append(clock.meeting(rng, gap.pk, therapist_id, link))
 
     @parallel
     def fill_assessments(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         joined = dates_joined(ctx, [g.pk for g in gaps])
+        instruments = list(Assessment.MAX_SCORE)
+        completed = Assessment.Status.COMPLETED
+        assessments = ctx.appender(
+            Assessment, ASSESSMENT_FIELDS, epoch=("completed_at", "created_at")
+        )
+        now = now_seconds(ctx)
         for gap in gaps:
             rng = ctx.rng(gap.key, "assessments", gap.current)
             since = latest(joined[gap.pk], ctx.now - timedelta(days=180))
-            for _ in range(gap.missing):
+            if not since.microsecond:
+                # In epoch seconds: the same draws, in the same order, and the same moments.
+                since_s = second_of(since)
+                for _ in range(gap.missing):
+                    instrument = rng.choice(instruments)
+                    completed_s = since_then_s(rng, since_s, now)
+                    score = rng.randint(0, Assessment.MAX_SCORE[instrument])
+                    created_s = completed_s - rng.randint(5, 60 * 24) * 60
+                    assessments.append(
+                        (gap.pk, instrument, completed, score, completed_s, max(created_s, since_s))
+                    )
+                continue
+            for _ in range(gap.missing):  # a time of the clock's or a hand-made fraction
                 instrument = rng.choice(list(Assessment.MAX_SCORE))
                 completed_at = since_then(rng, since, ctx.now)
                 ctx.add(
@@ -944,11 +1130,13 @@ class ClientSeeder(MemberSeeder):
     @parallel
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "client_id", [g.pk for g in gaps])
+        worksheets = Worksheets(ctx)
         for gap in gaps:
             therapist_id, since = links[gap.pk][0]
             rng = ctx.rng(gap.key, "worksheets", gap.current)
+            start = worksheets.start(since)
             for _ in range(gap.missing):
-                assign_worksheet(ctx, rng, gap.pk, therapist_id, since)
+                worksheets.add(rng, gap.pk, therapist_id, since, start)
 
     @parallel
     def fill_conversations(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
@@ -1276,28 +1464,38 @@ class TherapistSeeder(MemberSeeder):
     @parallel
     def fill_meetings(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        clock = MeetingClock(ctx)
+        meetings = ctx.appender(Meeting, MEETING_FIELDS, epoch=MEETING_TIMES)
         for gap in gaps:
             clients = links.get(gap.pk)
             if not clients:
                 ctx.shortfall(gap, "the therapist has no active client to meet")
                 continue
             rng = ctx.rng(gap.key, "meetings", gap.current)
+            # Each relationship's window worked out once; picked as rng.pick(clients) picks.
+            linked = [(client_id, since, clock.link(since)) for client_id, since in clients]
             for _ in range(gap.missing):
-                client_id, since = rng.pick(clients)
-                ctx.add(Meeting, **schedule_meeting(ctx, rng, client_id, gap.pk, since))
+                client_id, since, link = rng.pick(linked)
+                if link is None:
+                    ctx.add(Meeting, **schedule_meeting(ctx, rng, client_id, gap.pk, since))
+                else:
+                    meetings.append(clock.meeting(rng, client_id, gap.pk, link))
 
     @parallel
     def fill_worksheets(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
         links = active_links(ctx, "therapist_id", [g.pk for g in gaps])
+        worksheets = Worksheets(ctx)
         for gap in gaps:
             clients = links.get(gap.pk)
             if not clients:
                 ctx.shortfall(gap, "the therapist has no active client to assign a worksheet")
                 continue
             rng = ctx.rng(gap.key, "worksheets", gap.current)
+            # Each relationship's start worked out once; picked as rng.pick(clients) picks.
+            linked = [(client_id, since, worksheets.start(since)) for client_id, since in clients]
             for _ in range(gap.missing):
-                client_id, since = rng.pick(clients)
-                assign_worksheet(ctx, rng, client_id, gap.pk, since)
+                client_id, since, start = rng.pick(linked)
+                worksheets.add(rng, client_id, gap.pk, since, start)
 
     def _completed_meetings(
         self, ctx: FillContext, gaps: Sequence[Gap], *, without_notes: bool
@@ -1532,18 +1730,18 @@ class CommunitySeeder(Seeder):
             ctx.objects(Community).filter(pk__in=sorted(picks)).values_list("pk", "created_at")
         )
         arrived = dates_joined(ctx, [user for chosen in picks.values() for user in chosen])
+        memberships = Memberships(ctx)
         for gap in gaps:
             for index, user_id in enumerate(picks[gap.pk]):
                 rng = ctx.rng(gap.key, purpose, gap.current + index)
-                joined_at = since_then(rng, latest(arrived[user_id], created[gap.pk]), ctx.now)
                 # A returning member joined before the first thing they left behind.
-                first_trace = traces.get(gap.pk, {}).get(user_id, joined_at)
-                ctx.add(
-                    Membership,
-                    user_id=user_id,
-                    community_id=gap.pk,
-                    role=role,
-                    joined_at=min(joined_at, first_trace),
+                memberships.add(
+                    rng,
+                    user_id,
+                    gap.pk,
+                    role,
+                    latest(arrived[user_id], created[gap.pk]),
+                    traces.get(gap.pk, {}).get(user_id),
                 )
 
     def fill_moderators(self, ctx: FillContext, gaps: Sequence[Gap]) -> None:
