@@ -38,9 +38,8 @@ SECONDS = (
     1_768_478_400,
 )
 
-postgres_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="binary COPY is PostgreSQL's"
-)
+#: Binary COPY is PostgreSQL's: deselected on the other backends, never skipped.
+postgres_only = pytest.mark.backend("postgresql")
 
 
 def moment(second: int) -> datetime:
@@ -72,7 +71,7 @@ def stored_seconds(table: str, *columns: str) -> list[tuple[Any, ...]]:
 
 
 def test_the_int8_is_the_bytes_binary_copy_sends_for_the_moment():
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg
     from psycopg.pq import Format
 
     transformer = psycopg.adapt.Transformer()
@@ -211,8 +210,7 @@ def test_a_workers_binary_rows_carry_the_int8_and_store_the_moments(monkeypatch)
     the parent's COPY of those bytes stores the moments, NULLs included."""
     from mentara_seed import jobs
 
-    if not jobs._PSYCOPG_INTERNALS:
-        pytest.skip("this psycopg has no binary row encoder for workers")
+    assert jobs._PSYCOPG_INTERNALS, "the pinned psycopg has the binary row encoder workers use"
     client = User.objects.create(username="c", email="c@example.org")
     rows = assessment_rows(client.pk)
     ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
