@@ -32,6 +32,8 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import struct
+from array import array
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -252,7 +254,9 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
             # batches as a serial run's, without a dict per row.
             ctx._queue_tuples(model, names, epoch, values)
         elif kind == _COPY:
-            _kind, model, names, binary, count, data = record
+            _kind, model, names, binary, count, data, patches = record
+            if patches:
+                data = _patched(data, patches, keys)
             _copy_rows(ctx, model, names, binary, count, data)
         elif kind == _INSERT:
             _kind, model, rows, first = record
@@ -310,6 +314,27 @@ def _resolved(row: tuple, pending: set[int], keys: dict[int, Any]) -> tuple:
     return tuple(values)
 
 
+#: Binary COPY's integer types by oid (int2, int4, int8): their big-endian layout, which a
+#: placeholder key a worker wrote as 0 is overwritten with.
+_INTEGER_LAYOUTS: dict[int, struct.Struct] = {
+    21: struct.Struct(">h"),
+    23: struct.Struct(">i"),
+    20: struct.Struct(">q"),
+}
+#: A patch: the value's layout, where each value starts in the data, and whose key it is.
+Patch = tuple[int, array, array]
+
+
+def _patched(data: bytearray, patches: Sequence[Patch], keys: dict[int, Any]) -> bytearray:
+    """A worker's COPY data with the keys the parent's inserts gave put where the worker wrote
+    placeholders: the bytes the parent would have encoded from the resolved rows."""
+    for oid, offsets, refs in patches:
+        pack_into = _INTEGER_LAYOUTS[oid].pack_into
+        for offset, ref in zip(offsets, refs, strict=True):
+            pack_into(data, offset, keys[ref])
+    return data
+
+
 # In the workers ------------------------------------------------------------------------------
 
 #: The step being filled in parallel, set in the parent before the workers are forked (they
@@ -329,6 +354,14 @@ class WorkerContext(FillContext):
 
     records: list[list[Any]]
     _next_pending: int
+    #: Per model: the record its next rows join, though records of other models came after it
+    #: (see ``_queue_tuples``).
+    _open: dict[type[models.Model], list[Any]]
+    #: Per model and fields: whether its rows may be grouped (see ``_groups``).
+    _groupable: dict[tuple[type[models.Model], tuple[str, ...]], bool]
+
+    def begin_chunk(self) -> None:
+        self.records, self._next_pending, self._open, self._groupable = [], 0, {}, {}
 
     def add(self, model: type[models.Model], /, **values: Any) -> None:
         # Consecutive rows of one model with the same fields travel as one record of value
@@ -342,22 +375,44 @@ class WorkerContext(FillContext):
         epoch: frozenset[str],
         rows: list[tuple],
     ) -> None:
-        last = self.records[-1] if self.records else None
-        if (
-            last is None
-            or last[0] != _ADD
-            or last[1] is not model
-            or last[2] != names
-            or last[5] != epoch
-        ):
-            last = [_ADD, model, names, [], set(), epoch]
-            self.records.append(last)
-        last[3] += rows
+        record = self._open.get(model)
+        if record is None or record[2] != names or record[5] != epoch:
+            last = self.records[-1] if self.records else None
+            if (
+                last is not None
+                and last[0] == _ADD
+                and last[1] is model
+                and last[2] == names
+                and last[5] == epoch
+            ):
+                record = last
+            else:
+                record = [_ADD, model, names, [], False, epoch]
+                self.records.append(record)
+                if self._groups(model, names):
+                    self._open[model] = record
+        record[3] += rows
         if self._next_pending:
-            # Rows made after an insert may refer to its placeholders: the parent resolves these.
-            last[4].update(
-                i for row in rows for i, value in enumerate(row) if type(value) is Pending
-            )
+            # Rows made after an insert may refer to its placeholders (found in _finished).
+            record[4] = True
+
+    def _groups(self, model: type[models.Model], names: tuple[str, ...]) -> bool:
+        """Whether rows of ``model`` setting ``names`` may join a record made before records of
+        other models: when the worker encodes them as COPY data, whose writing depends on
+        nothing but their table's order (no field to complete, no unique value to track). A
+        fill that alternates a conversation's participants and messages then sends two large
+        records, not two per conversation, and the parent switches its COPY between the two
+        tables as often as a serial run does, not per conversation. An insert ends every
+        group (rows after it may refer to its keys, which the parent must have first)."""
+        if _ENCODER is None:
+            return False
+        key = (model, names)
+        found = self._groupable.get(key)
+        if found is None:
+            completes = self.row_maker(model, frozenset(names)).fields
+            found = not completes and not any(m is model for m, _f in self._unique)
+            self._groupable[key] = found
+        return found
 
     def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
         self.add(model, **row)
@@ -368,6 +423,7 @@ class WorkerContext(FillContext):
 
     def insert(self, model: type[Any], rows: Sequence[dict[str, Any]]) -> list[Any]:
         rows = list(rows)
+        self._open.clear()
         first = self._next_pending
         self._next_pending += len(rows)
         self.records.append([_INSERT, model, rows, first])
@@ -434,23 +490,40 @@ def _run_chunk(index: int) -> list[list[Any]]:
     assert _JOB is not None
     step, ctx, chunks = _JOB
     assert isinstance(ctx, WorkerContext) and step.requirement is not None
-    ctx.records, ctx._next_pending = [], 0
+    ctx.begin_chunk()
     connections[ctx.using].ensure_connection()
     with _fast_time_reads(ctx.using):
         step.seeder.fill(step.requirement, ctx, chunks[index])
-    records, ctx.records = ctx.records, []
-    if _ENCODER is not None:
-        records = [_encoded(ctx, record) for record in records]
-    return records
+    records = ctx.records
+    ctx.begin_chunk()
+    return [_finished(ctx, record) for record in records]
+
+
+def _finished(ctx: FillContext, record: list[Any]) -> list[Any]:
+    """A record as the parent takes it: an added run's placeholder columns found (column by
+    column at C speed, once, rather than value by value as rows arrive), then, on PostgreSQL,
+    encoded as COPY data where it can be."""
+    if record[0] != _ADD:
+        return record
+    if record[4]:
+        columns = list(zip(*record[3], strict=True))
+        record[4] = {
+            index for index, column in enumerate(columns) if Pending in set(map(type, column))
+        }
+    else:
+        record[4] = set()
+    return record if _ENCODER is None else _encoded(ctx, record)
 
 
 def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
     """A group of rows as binary COPY data, the parent's cheapest form, when nothing about them
-    is left to the parent: no placeholder key, no field to complete, no unique rule to track,
-    and every value of a type binary COPY writes as text COPY would. Otherwise as it is."""
-    if record[0] != _ADD or record[4] or len(record[3]) < 2:
+    is left to the parent but the keys of its inserts: no field to complete, no unique rule to
+    track, every value of a type binary COPY writes as text COPY would, and placeholder keys only
+    in integer columns, written as 0 and listed (their offsets in the data) for the parent to
+    overwrite. Otherwise as it is."""
+    _kind, model, names, values, pending, epoch = record
+    if len(values) < 2 and not pending:
         return record
-    _kind, model, names, values, _pending, epoch = record
     provided = frozenset(names)
     if ctx.row_maker(model, provided).fields or any(m is model for m, _f in ctx._unique):
         return record
@@ -460,9 +533,25 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
     columns = column_plan(concrete, provided, ctx.using, PSYCOPG_NATIVE_FIELDS, epoch)
     table = concrete._meta.db_table
     column_names = tuple(column[0] for column in columns)
-    cells = tuple_columns(names, list(zip(*values, strict=True)), len(values), columns)
+    given: list[Sequence[Any]] = list(zip(*values, strict=True))
+    # (column position, each row's placeholder or -1) for the columns that hold placeholders.
+    placeholders: list[tuple[int, array]] = []
+    if pending:
+        position = {name: index for index, name in enumerate(names)}
+        for at, (_column, key, converter, _default) in enumerate(columns):
+            index = position.get(key)
+            if index is None or index not in pending:
+                continue
+            if converter is not None:  # a placeholder the column's conversion would not take
+                return record
+            refs = array("q", [v.ref if type(v) is Pending else -1 for v in given[index]])
+            given[index] = [0 if type(v) is Pending else v for v in given[index]]
+            placeholders.append((at, refs))
+        if len(placeholders) != len(pending):  # a placeholder in a field that is not a column
+            return record
+    cells = tuple_columns(names, given, len(values), columns)
     binary = writer._binary_types(table, column_names, cells)
-    if binary is None:
+    if binary is None or any(binary[at] not in _INTEGER_LAYOUTS for at, _refs in placeholders):
         return record
     transformer = transformers.get(binary)
     if transformer is None:
@@ -472,6 +561,28 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
         transformer = transformers[binary] = Transformer(connections[ctx.using].connection)
         transformer.set_dumper_types(list(binary), Format.BINARY)
     data = bytearray()
-    for row in zip(*cells, strict=True):
+    if not placeholders:
+        for row in zip(*cells, strict=True):
+            _format_row_binary(row, transformer, data)
+        return [_COPY, model, column_names, binary, len(values), data, ()]
+    offsets = [array("q") for _ in placeholders]
+    kept = [array("q") for _ in placeholders]
+    for number, row in enumerate(zip(*cells, strict=True)):
+        start = len(data)
         _format_row_binary(row, transformer, data)
-    return [_COPY, model, column_names, binary, len(values), bytes(data)]
+        # A row: a 16-bit field count, then per field a 32-bit length (-1: NULL) and its bytes.
+        offset, field = start + 2, 0
+        for slot, (at, refs) in enumerate(placeholders):
+            while field < at:
+                size = int.from_bytes(data[offset : offset + 4], "big", signed=True)
+                offset += 4 + max(size, 0)
+                field += 1
+            ref = refs[number]
+            if ref >= 0:
+                offsets[slot].append(offset + 4)
+                kept[slot].append(ref)
+    patches = tuple(
+        (binary[at], where, refs)
+        for (at, _all), where, refs in zip(placeholders, offsets, kept, strict=True)
+    )
+    return [_COPY, model, column_names, binary, len(values), data, patches]
