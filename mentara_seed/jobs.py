@@ -185,6 +185,7 @@ def fill_in_parallel(step: Step, ctx: FillContext, gaps: Sequence[Gap], jobs: in
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
     )
+    held = HeldCopies(ctx)
     failed = True
     try:
         if streaming:
@@ -201,12 +202,13 @@ def fill_in_parallel(step: Step, ctx: FillContext, gaps: Sequence[Gap], jobs: in
                 for index in following:
                     pending.append(executor.submit(_run_chunk, index))
                     break
-                _replay(ctx, records)
+                _replay(ctx, records, held)
         else:
             futures = [executor.submit(_run_chunk, index) for index in range(len(chunks))]
             results = [future.result() for future in futures]
             for records in results:
-                _replay(ctx, records)
+                _replay(ctx, records, held)
+        held.write_all()
         failed = False
     except BrokenProcessPool as exc:
         raise WorkerFailed(
@@ -241,7 +243,55 @@ class Pending:
         return f"Pending({self.ref})"
 
 
-def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
+class HeldCopies:
+    """Workers' COPY data, held per table until a batch's worth has come (or something else is
+    written to the table, or the step ends), then written at once: the first write of a table
+    in the step is as large as a serial run's first batch, so it becomes a bulk load when the
+    serial run's would (a chunk's rows alone may be too few, and every row would then be
+    checked by the foreign keys' triggers), and the parent's COPY switches tables once a
+    batch, as a serial run's does, not once a chunk."""
+
+    def __init__(self, ctx: FillContext) -> None:
+        self.ctx = ctx
+        #: Per model: [columns, their binary types, rows, data] held.
+        self._held: dict[type[models.Model], list[Any]] = {}
+
+    def add(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        binary: tuple[int, ...],
+        count: int,
+        data: bytearray,
+    ) -> None:
+        held = self._held.get(model)
+        if held is not None and (held[0], held[1]) != (names, binary):
+            self.write(model)
+            held = None
+        if held is None:
+            # The rows the parent holds for the table come first in a serial run.
+            queued = self.ctx._buffers.pop(model, None)
+            if queued:
+                self.ctx._write(model, queued, returning=False)
+            held = self._held[model] = [names, binary, 0, []]
+        held[2] += count
+        held[3].append(data)
+        if held[2] >= self.ctx.batch_size:
+            self.write(model)
+
+    def write(self, model: type[models.Model]) -> None:
+        """Write what is held for ``model``: before anything else of the model is queued or
+        inserted, which would otherwise overtake it."""
+        held = self._held.pop(model, None)
+        if held is not None:
+            _copy_rows(self.ctx, model, *held)
+
+    def write_all(self) -> None:
+        for model in list(self._held):
+            self.write(model)
+
+
+def _replay(ctx: FillContext, records: list[list[Any]], held: HeldCopies) -> None:
     """Apply one chunk's records through the parent's context, in the order they were made."""
     keys: dict[int, Any] = {}
     for record in records:
@@ -250,6 +300,7 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
             _kind, model, names, values, pending, epoch = record
             if pending:
                 values = [_resolved(row, pending, keys) for row in values]
+            held.write(model)
             # As tuples, whether the worker's fill added dicts or tuples: the same queue and
             # batches as a serial run's, without a dict per row.
             ctx._queue_tuples(model, names, epoch, values)
@@ -257,9 +308,10 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
             _kind, model, names, binary, count, data, patches = record
             if patches:
                 data = _patched(data, patches, keys)
-            _copy_rows(ctx, model, names, binary, count, data)
+            held.add(model, names, binary, count, data)
         elif kind == _INSERT:
             _kind, model, rows, first = record
+            held.write(model)
             if keys:  # rows inserted after others may refer to them
                 rows = [
                     {k: keys[v.ref] if type(v) is Pending else v for k, v in row.items()}
@@ -278,9 +330,9 @@ def _copy_rows(
     names: tuple[str, ...],
     binary: tuple[int, ...],
     count: int,
-    data: bytes,
+    pieces: Sequence[bytes | bytearray],
 ) -> None:
-    """Rows a worker encoded as binary COPY data: into the table's stream as they are, after
+    """Rows workers encoded as binary COPY data: into the table's stream as they are, after
     the rows the parent holds for the table (which come first in a serial run)."""
     queued = ctx._buffers.pop(model, None)
     if queued:
@@ -299,9 +351,11 @@ def _copy_rows(
             formatter._write_buffer += _BINARY_SIGNATURE
             formatter._signature_sent = True
         formatter._row_mode = True
-        formatter._write_buffer += data
         buffer, formatter._write_buffer = formatter._write_buffer, bytearray()
-        copy._write(buffer)
+        if buffer:
+            copy._write(buffer)
+        for data in pieces:  # each as it came, not copied into one buffer first
+            copy._write(data)
     ctx._count_written(model, count)
 
 

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 import mentara_seed
 from mentara_seed import ConfigurationError, FillContext, Gap, SeedRegistry, jobs
 from mentara_seed.columns import utc_text
-from mentara_seed.jobs import WorkerContext, _replay
+from mentara_seed.jobs import HeldCopies, WorkerContext, _replay
 from mentara_seed.writers import PostgresCopyWriter
 from tests.conftest import NOW
 from tests.testapp.library_seeding import TITLES, AuthorSeeder, library_registry
@@ -233,7 +233,9 @@ def test_a_workers_tuples_replay_as_the_serial_rows():
         (("author_id", "title"), 2),
     ]
     parent = context()
-    _replay(parent, worker.records)
+    held = HeldCopies(parent)
+    _replay(parent, worker.records, held)
+    held.write_all()
     parent.flush()
     assert written() == expected
     assert expected[-1][0] == datetime.fromtimestamp(1_700_000_000, UTC)
@@ -308,9 +310,23 @@ def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatc
     assert len(offsets) == 6 and list(refs) == [0, 0, 1, 1, 2, 2]
     assert lent_record[4] == {lent_record[2].index("book_id")}
     parent = context()
-    _replay(parent, records)
+    first_writes: list[tuple[str, int]] = []
+    decide = parent.writer.bulk_loads.before_first_write
+
+    def spied(table: str, rows: int) -> None:
+        first_writes.append((table, rows))
+        decide(table, rows)
+
+    monkeypatch.setattr(parent.writer.bulk_loads, "before_first_write", spied)
+    held = HeldCopies(parent)
+    _replay(parent, records, held)
+    held.write_all()
     parent.flush()
     assert written() == expected
+    # The books' data was held and written at once, all six rows before the inserted book, as
+    # a serial run's first batch would have been (a table's first write decides whether it is
+    # a bulk load).
+    assert [rows for table, rows in first_writes if table == Book._meta.db_table] == [6, 1]
     assert expected[5] == ("A0", "A0 1", "1", 10)
 
 
