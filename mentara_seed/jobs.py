@@ -28,13 +28,14 @@ write.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
 import struct
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -185,30 +186,30 @@ def fill_in_parallel(step: Step, ctx: FillContext, gaps: Sequence[Gap], jobs: in
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
     )
-    held = HeldCopies(ctx)
     failed = True
     try:
-        if streaming:
-            # A bounded window of chunks in flight: memory holds a few chunks, not the step.
-            window = 2 * workers
-            pending: collections.deque[Future[list[list[Any]]]] = collections.deque()
-            following = iter(range(len(chunks)))
-            for index in following:
-                pending.append(executor.submit(_run_chunk, index))
-                if len(pending) >= window:
-                    break
-            while pending:
-                records = pending.popleft().result()
+        with replaying(ctx) as held:
+            if streaming:
+                # A bounded window of chunks in flight: memory holds a few chunks, not the step.
+                window = 2 * workers
+                pending: collections.deque[Future[list[list[Any]]]] = collections.deque()
+                following = iter(range(len(chunks)))
                 for index in following:
                     pending.append(executor.submit(_run_chunk, index))
-                    break
-                _replay(ctx, records, held)
-        else:
-            futures = [executor.submit(_run_chunk, index) for index in range(len(chunks))]
-            results = [future.result() for future in futures]
-            for records in results:
-                _replay(ctx, records, held)
-        held.write_all()
+                    if len(pending) >= window:
+                        break
+                while pending:
+                    records = pending.popleft().result()
+                    for index in following:
+                        pending.append(executor.submit(_run_chunk, index))
+                        break
+                    _replay(ctx, records, held)
+            else:
+                futures = [executor.submit(_run_chunk, index) for index in range(len(chunks))]
+                results = [future.result() for future in futures]
+                for records in results:
+                    _replay(ctx, records, held)
+            held.write_all()
         failed = False
     except BrokenProcessPool as exc:
         raise WorkerFailed(
@@ -251,8 +252,10 @@ class HeldCopies:
     checked by the foreign keys' triggers), and the parent's COPY switches tables once a
     batch, as a serial run's does, not once a chunk."""
 
-    def __init__(self, ctx: FillContext) -> None:
+    def __init__(self, ctx: FillContext, *, hold: bool = True) -> None:
         self.ctx = ctx
+        #: Rows held per table before they are written (0: none, each record written at once).
+        self.limit = ctx.batch_size if hold else 0
         #: Per model: [columns, their binary types, rows, data] held.
         self._held: dict[type[models.Model], list[Any]] = {}
 
@@ -276,7 +279,7 @@ class HeldCopies:
             held = self._held[model] = [names, binary, 0, []]
         held[2] += count
         held[3].append(data)
-        if held[2] >= self.ctx.batch_size:
+        if held[2] >= self.limit:
             self.write(model)
 
     def write(self, model: type[models.Model]) -> None:
@@ -289,6 +292,45 @@ class HeldCopies:
     def write_all(self) -> None:
         for model in list(self._held):
             self.write(model)
+
+
+class ReplayContext(FillContext):
+    """The parent's context while it replays workers' records: what it holds for a table is
+    written before anything flushes or reads that table (an insert's completion may read
+    candidates, a cached read flushes what it depends on), as a serial run writes its queued
+    rows first; otherwise such a read would miss rows a serial run's read sees."""
+
+    _held: HeldCopies
+
+    def flush(self, model: type[models.Model] | None = None) -> None:
+        if model is None:
+            self._held.write_all()
+        else:
+            self._held.write(model)
+        super().flush(model)
+
+    def candidates(self, model: type[models.Model], pick_filter: Any = None) -> Any:
+        self._held.write(model)
+        return super().candidates(model, pick_filter)
+
+
+@contextlib.contextmanager
+def replaying(ctx: FillContext) -> Iterator[HeldCopies]:
+    """The parent's context as a ``ReplayContext`` holding workers' COPY data, for as long as
+    the replay lasts. A context of another class than ``FillContext`` (whose methods the swap
+    would drop) keeps its class, and its COPY data is written as it comes."""
+    if type(ctx) is not FillContext:
+        yield HeldCopies(ctx, hold=False)
+        return
+    held = HeldCopies(ctx)
+    ctx.__class__ = ReplayContext
+    assert isinstance(ctx, ReplayContext)
+    ctx._held = held
+    try:
+        yield held
+    finally:
+        ctx.__class__ = FillContext
+        del ctx._held
 
 
 def _replay(ctx: FillContext, records: list[list[Any]], held: HeldCopies) -> None:

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 import mentara_seed
 from mentara_seed import ConfigurationError, FillContext, Gap, SeedRegistry, jobs
 from mentara_seed.columns import utc_text
-from mentara_seed.jobs import HeldCopies, WorkerContext, _replay
+from mentara_seed.jobs import WorkerContext, _replay, replaying
 from mentara_seed.writers import PostgresCopyWriter
 from tests.conftest import NOW
 from tests.testapp.library_seeding import TITLES, AuthorSeeder, library_registry
@@ -233,9 +233,9 @@ def test_a_workers_tuples_replay_as_the_serial_rows():
         (("author_id", "title"), 2),
     ]
     parent = context()
-    held = HeldCopies(parent)
-    _replay(parent, worker.records, held)
-    held.write_all()
+    with replaying(parent) as held:
+        _replay(parent, worker.records, held)
+        held.write_all()
     parent.flush()
     assert written() == expected
     assert expected[-1][0] == datetime.fromtimestamp(1_700_000_000, UTC)
@@ -318,9 +318,9 @@ def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatc
         decide(table, rows)
 
     monkeypatch.setattr(parent.writer.bulk_loads, "before_first_write", spied)
-    held = HeldCopies(parent)
-    _replay(parent, records, held)
-    held.write_all()
+    with replaying(parent) as held:
+        _replay(parent, records, held)
+        held.write_all()
     parent.flush()
     assert written() == expected
     # The books' data was held and written at once, all six rows before the inserted book, as
@@ -328,6 +328,40 @@ def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatc
     # a bulk load).
     assert [rows for table, rows in first_writes if table == Book._meta.db_table] == [6, 1]
     assert expected[5] == ("A0", "A0 1", "1", 10)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
+)
+@pytest.mark.parametrize("read", ["flush", "cached", "candidates"])
+def test_what_the_parent_holds_is_written_before_it_reads_the_table(monkeypatch, read):
+    """COPY data the parent holds for a table is written before anything flushes or reads that
+    table while it replays (a serial run writes its queued rows first), so the read sees them."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    monkeypatch.setattr(
+        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
+    )
+    worker = context()
+    worker.__class__ = WorkerContext
+    worker.begin_chunk()
+    rows = [(author.pk, "a", "1", 1), (author.pk, "b", "2", 2)]
+    worker.add_tuples(Book, ("author_id", "title", "isbn", "pages"), rows)
+    records = [jobs._finished(worker, record) for record in worker.records]
+    assert [record[0] for record in records] == [jobs._COPY]
+    parent = context()
+    # As in a step: any statement ends an open COPY first.
+    with parent.writing(), replaying(parent) as held:
+        _replay(parent, records, held)
+        assert not Book.objects.exists()  # held: a batch's worth has not come
+        if read == "flush":
+            parent.flush(Book)
+            found = Book.objects.count()
+        elif read == "cached":
+            found = parent.cached("books", Book.objects.count, Book)
+        else:
+            found = len(parent.candidates(Book).pks)
+    assert found == 2
+    assert type(parent) is FillContext  # the replay's class is gone with it
 
 
 @pytest.mark.parametrize(
