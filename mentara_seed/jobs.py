@@ -485,8 +485,12 @@ class WorkerContext(FillContext):
             else:
                 record = [_ADD, model, names, [], False, epoch]
                 self.records.append(record)
+                # Rows of the model that come later join this record or a later one, never an
+                # earlier one: a table's rows keep their order.
                 if self._groups(model, names):
                     self._open[model] = record
+                else:
+                    self._open.pop(model, None)
         record[3] += rows
         if self._next_pending:
             # Rows made after an insert may refer to its placeholders (found in _finished).

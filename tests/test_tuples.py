@@ -333,6 +333,55 @@ def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatc
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
 )
+def test_a_workers_grouped_rows_never_overtake_rows_of_their_table(monkeypatch):
+    """Rows a worker groups join the latest record of their table, never one made before rows
+    of the same table that could not be grouped (fields left to complete): the table's rows
+    keep the serial order, and so their keys."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    complete = ("author_id", "title", "isbn", "pages")
+
+    def calls(ctx: FillContext) -> None:
+        ctx.add_tuples(Book, complete, [(author.pk, "first", "1", 1)])
+        ctx.add_tuples(Book, ("author_id", "title"), [(author.pk, "completed")])
+        ctx.add(Author, name="B", email="b@example.org")
+        ctx.add_tuples(Book, complete, [(author.pk, "last", "3", 3)])
+
+    def written() -> list[str]:
+        return list(Book.objects.order_by("pk").values_list("title", flat=True))
+
+    def serial() -> list[str]:
+        ctx = context()
+        calls(ctx)
+        ctx.flush()
+        return written()
+
+    expected = rolled_back(serial)
+    assert expected == ["first", "completed", "last"]
+    monkeypatch.setattr(
+        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
+    )
+    worker = context()
+    worker.__class__ = WorkerContext
+    worker.begin_chunk()
+    calls(worker)
+    assert [(record[1], len(record[3])) for record in worker.records] == [
+        (Book, 1),
+        (Book, 1),
+        (Author, 1),
+        (Book, 1),
+    ]
+    records = [jobs._finished(worker, record) for record in worker.records]
+    parent = context()
+    with parent.writing(), replaying(parent) as held:
+        _replay(parent, records, held)
+        held.write_all()
+        parent.flush()
+    assert written() == expected
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
+)
 @pytest.mark.parametrize("read", ["flush", "cached", "candidates"])
 def test_what_the_parent_holds_is_written_before_it_reads_the_table(monkeypatch, read):
     """COPY data the parent holds for a table is written before anything flushes or reads that
