@@ -14,7 +14,8 @@ writer in the order of a serial run, so the parent's per-step completion stream,
 claims, the primary keys the database allocates in write order, and every batch boundary are
 the same, and ``--jobs 1``, ``2`` and ``4`` write the same bytes. An ``insert`` in a worker
 returns rows whose primary keys are placeholders; the parent inserts the rows when it replays
-them and puts the real keys into the rows that refer to them.
+them and puts the real keys into the rows that refer to them (on PostgreSQL, into the COPY data
+the worker encoded them as, at the offsets it listed).
 
 Workers read with their own connections, which see only committed data: the parallel path is
 taken only when the step's transaction is the outermost one (not in a dry run, nor inside a
