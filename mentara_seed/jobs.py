@@ -14,7 +14,8 @@ writer in the order of a serial run, so the parent's per-step completion stream,
 claims, the primary keys the database allocates in write order, and every batch boundary are
 the same, and ``--jobs 1``, ``2`` and ``4`` write the same bytes. An ``insert`` in a worker
 returns rows whose primary keys are placeholders; the parent inserts the rows when it replays
-them and puts the real keys into the rows that refer to them.
+them and puts the real keys into the rows that refer to them (on PostgreSQL, into the COPY data
+the worker encoded them as, at the offsets it listed).
 
 Workers read with their own connections, which see only committed data: the parallel path is
 taken only when the step's transaction is the outermost one (not in a dry run, nor inside a
@@ -28,11 +29,14 @@ write.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Sequence
+import struct
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -40,6 +44,7 @@ from typing import Any, TypeVar
 from django.db import connections, models
 
 from .auditing import Gap, Step
+from .columns import PSYCOPG_NATIVE_FIELDS, column_plan
 from .exceptions import ConfigurationError
 from .failures import WorkerFailed
 from .fill import FillContext, _fast_time_reads
@@ -184,26 +189,28 @@ def fill_in_parallel(step: Step, ctx: FillContext, gaps: Sequence[Gap], jobs: in
     )
     failed = True
     try:
-        if streaming:
-            # A bounded window of chunks in flight: memory holds a few chunks, not the step.
-            window = 2 * workers
-            pending: collections.deque[Future[list[list[Any]]]] = collections.deque()
-            following = iter(range(len(chunks)))
-            for index in following:
-                pending.append(executor.submit(_run_chunk, index))
-                if len(pending) >= window:
-                    break
-            while pending:
-                records = pending.popleft().result()
+        with replaying(ctx) as held:
+            if streaming:
+                # A bounded window of chunks in flight: memory holds a few chunks, not the step.
+                window = 2 * workers
+                pending: collections.deque[Future[list[list[Any]]]] = collections.deque()
+                following = iter(range(len(chunks)))
                 for index in following:
                     pending.append(executor.submit(_run_chunk, index))
-                    break
-                _replay(ctx, records)
-        else:
-            futures = [executor.submit(_run_chunk, index) for index in range(len(chunks))]
-            results = [future.result() for future in futures]
-            for records in results:
-                _replay(ctx, records)
+                    if len(pending) >= window:
+                        break
+                while pending:
+                    records = pending.popleft().result()
+                    for index in following:
+                        pending.append(executor.submit(_run_chunk, index))
+                        break
+                    _replay(ctx, records, held)
+            else:
+                futures = [executor.submit(_run_chunk, index) for index in range(len(chunks))]
+                results = [future.result() for future in futures]
+                for records in results:
+                    _replay(ctx, records, held)
+            held.write_all()
         failed = False
     except BrokenProcessPool as exc:
         raise WorkerFailed(
@@ -238,7 +245,96 @@ class Pending:
         return f"Pending({self.ref})"
 
 
-def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
+class HeldCopies:
+    """Workers' COPY data, held per table until a batch's worth has come (or something else is
+    written to the table, or the step ends), then written at once: the first write of a table
+    in the step is as large as a serial run's first batch, so it becomes a bulk load when the
+    serial run's would (a chunk's rows alone may be too few, and every row would then be
+    checked by the foreign keys' triggers), and the parent's COPY switches tables once a
+    batch, as a serial run's does, not once a chunk."""
+
+    def __init__(self, ctx: FillContext, *, hold: bool = True) -> None:
+        self.ctx = ctx
+        #: Rows held per table before they are written (0: none, each record written at once).
+        self.limit = ctx.batch_size if hold else 0
+        #: Per model: [columns, their binary types, rows, data] held.
+        self._held: dict[type[models.Model], list[Any]] = {}
+
+    def add(
+        self,
+        model: type[models.Model],
+        names: tuple[str, ...],
+        binary: tuple[int, ...],
+        count: int,
+        data: bytearray,
+    ) -> None:
+        held = self._held.get(model)
+        if held is not None and (held[0], held[1]) != (names, binary):
+            self.write(model)
+            held = None
+        if held is None:
+            # The rows the parent holds for the table come first in a serial run.
+            queued = self.ctx._buffers.pop(model, None)
+            if queued:
+                self.ctx._write(model, queued, returning=False)
+            held = self._held[model] = [names, binary, 0, []]
+        held[2] += count
+        held[3].append(data)
+        if held[2] >= self.limit:
+            self.write(model)
+
+    def write(self, model: type[models.Model]) -> None:
+        """Write what is held for ``model``: before anything else of the model is queued or
+        inserted, which would otherwise overtake it."""
+        held = self._held.pop(model, None)
+        if held is not None:
+            _copy_rows(self.ctx, model, *held)
+
+    def write_all(self) -> None:
+        for model in list(self._held):
+            self.write(model)
+
+
+class ReplayContext(FillContext):
+    """The parent's context while it replays workers' records: what it holds for a table is
+    written before anything flushes or reads that table (an insert's completion may read
+    candidates, a cached read flushes what it depends on), as a serial run writes its queued
+    rows first; otherwise such a read would miss rows a serial run's read sees."""
+
+    _held: HeldCopies
+
+    def flush(self, model: type[models.Model] | None = None) -> None:
+        if model is None:
+            self._held.write_all()
+        else:
+            self._held.write(model)
+        super().flush(model)
+
+    def candidates(self, model: type[models.Model], pick_filter: Any = None) -> Any:
+        self._held.write(model)
+        return super().candidates(model, pick_filter)
+
+
+@contextlib.contextmanager
+def replaying(ctx: FillContext) -> Iterator[HeldCopies]:
+    """The parent's context as a ``ReplayContext`` holding workers' COPY data, for as long as
+    the replay lasts. A context of another class than ``FillContext`` (whose methods the swap
+    would drop) keeps its class, and its COPY data is written as it comes."""
+    if type(ctx) is not FillContext:
+        yield HeldCopies(ctx, hold=False)
+        return
+    held = HeldCopies(ctx)
+    ctx.__class__ = ReplayContext
+    assert isinstance(ctx, ReplayContext)
+    ctx._held = held
+    try:
+        yield held
+    finally:
+        ctx.__class__ = FillContext
+        del ctx._held
+
+
+def _replay(ctx: FillContext, records: list[list[Any]], held: HeldCopies) -> None:
     """Apply one chunk's records through the parent's context, in the order they were made."""
     keys: dict[int, Any] = {}
     for record in records:
@@ -247,14 +343,18 @@ def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
             _kind, model, names, values, pending, epoch = record
             if pending:
                 values = [_resolved(row, pending, keys) for row in values]
+            held.write(model)
             # As tuples, whether the worker's fill added dicts or tuples: the same queue and
             # batches as a serial run's, without a dict per row.
             ctx._queue_tuples(model, names, epoch, values)
         elif kind == _COPY:
-            _kind, model, names, binary, count, data = record
-            _copy_rows(ctx, model, names, binary, count, data)
+            _kind, model, names, binary, count, data, patches = record
+            if patches:
+                data = _patched(data, patches, keys)
+            held.add(model, names, binary, count, data)
         elif kind == _INSERT:
             _kind, model, rows, first = record
+            held.write(model)
             if keys:  # rows inserted after others may refer to them
                 rows = [
                     {k: keys[v.ref] if type(v) is Pending else v for k, v in row.items()}
@@ -273,9 +373,9 @@ def _copy_rows(
     names: tuple[str, ...],
     binary: tuple[int, ...],
     count: int,
-    data: bytes,
+    pieces: Sequence[bytes | bytearray],
 ) -> None:
-    """Rows a worker encoded as binary COPY data: into the table's stream as they are, after
+    """Rows workers encoded as binary COPY data: into the table's stream as they are, after
     the rows the parent holds for the table (which come first in a serial run)."""
     queued = ctx._buffers.pop(model, None)
     if queued:
@@ -294,9 +394,11 @@ def _copy_rows(
             formatter._write_buffer += _BINARY_SIGNATURE
             formatter._signature_sent = True
         formatter._row_mode = True
-        formatter._write_buffer += data
         buffer, formatter._write_buffer = formatter._write_buffer, bytearray()
-        copy._write(buffer)
+        if buffer:
+            copy._write(buffer)
+        for data in pieces:  # each as it came, not copied into one buffer first
+            copy._write(data)
     ctx._count_written(model, count)
 
 
@@ -307,6 +409,27 @@ def _resolved(row: tuple, pending: set[int], keys: dict[int, Any]) -> tuple:
         if type(value) is Pending:
             values[index] = keys[value.ref]
     return tuple(values)
+
+
+#: Binary COPY's integer types by oid (int2, int4, int8): their big-endian layout, which a
+#: placeholder key a worker wrote as 0 is overwritten with.
+_INTEGER_LAYOUTS: dict[int, struct.Struct] = {
+    21: struct.Struct(">h"),
+    23: struct.Struct(">i"),
+    20: struct.Struct(">q"),
+}
+#: A patch: the value's layout, where each value starts in the data, and whose key it is.
+Patch = tuple[int, array, array]
+
+
+def _patched(data: bytearray, patches: Sequence[Patch], keys: dict[int, Any]) -> bytearray:
+    """A worker's COPY data with the keys the parent's inserts gave put where the worker wrote
+    placeholders: the bytes the parent would have encoded from the resolved rows."""
+    for oid, offsets, refs in patches:
+        pack_into = _INTEGER_LAYOUTS[oid].pack_into
+        for offset, ref in zip(offsets, refs, strict=True):
+            pack_into(data, offset, keys[ref])
+    return data
 
 
 # In the workers ------------------------------------------------------------------------------
@@ -328,6 +451,14 @@ class WorkerContext(FillContext):
 
     records: list[list[Any]]
     _next_pending: int
+    #: Per model: the record its next rows join, though records of other models came after it
+    #: (see ``_queue_tuples``).
+    _open: dict[type[models.Model], list[Any]]
+    #: Per model and fields: whether its rows may be grouped (see ``_groups``).
+    _groupable: dict[tuple[type[models.Model], tuple[str, ...]], bool]
+
+    def begin_chunk(self) -> None:
+        self.records, self._next_pending, self._open, self._groupable = [], 0, {}, {}
 
     def add(self, model: type[models.Model], /, **values: Any) -> None:
         # Consecutive rows of one model with the same fields travel as one record of value
@@ -341,22 +472,48 @@ class WorkerContext(FillContext):
         epoch: frozenset[str],
         rows: list[tuple],
     ) -> None:
-        last = self.records[-1] if self.records else None
-        if (
-            last is None
-            or last[0] != _ADD
-            or last[1] is not model
-            or last[2] != names
-            or last[5] != epoch
-        ):
-            last = [_ADD, model, names, [], set(), epoch]
-            self.records.append(last)
-        last[3] += rows
+        record = self._open.get(model)
+        if record is None or record[2] != names or record[5] != epoch:
+            last = self.records[-1] if self.records else None
+            if (
+                last is not None
+                and last[0] == _ADD
+                and last[1] is model
+                and last[2] == names
+                and last[5] == epoch
+            ):
+                record = last
+            else:
+                record = [_ADD, model, names, [], False, epoch]
+                self.records.append(record)
+                # Rows of the model that come later join this record or a later one, never an
+                # earlier one: a table's rows keep their order.
+                if self._groups(model, names):
+                    self._open[model] = record
+                else:
+                    self._open.pop(model, None)
+        record[3] += rows
         if self._next_pending:
-            # Rows made after an insert may refer to its placeholders: the parent resolves these.
-            last[4].update(
-                i for row in rows for i, value in enumerate(row) if type(value) is Pending
-            )
+            # Rows made after an insert may refer to its placeholders (found in _finished).
+            record[4] = True
+
+    def _groups(self, model: type[models.Model], names: tuple[str, ...]) -> bool:
+        """Whether rows of ``model`` setting ``names`` may join a record made before records of
+        other models: when the worker encodes them as COPY data, whose writing depends on
+        nothing but their table's order (no field to complete, no unique value to track). A
+        fill that alternates a conversation's participants and messages then sends two large
+        records, not two per conversation, and the parent switches its COPY between the two
+        tables as often as a serial run does, not per conversation. An insert ends every
+        group (rows after it may refer to its keys, which the parent must have first)."""
+        if _ENCODER is None:
+            return False
+        key = (model, names)
+        found = self._groupable.get(key)
+        if found is None:
+            completes = self.row_maker(model, frozenset(names)).fields
+            found = not completes and not any(m is model for m, _f in self._unique)
+            self._groupable[key] = found
+        return found
 
     def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
         self.add(model, **row)
@@ -367,6 +524,7 @@ class WorkerContext(FillContext):
 
     def insert(self, model: type[Any], rows: Sequence[dict[str, Any]]) -> list[Any]:
         rows = list(rows)
+        self._open.clear()
         first = self._next_pending
         self._next_pending += len(rows)
         self.records.append([_INSERT, model, rows, first])
@@ -433,34 +591,66 @@ def _run_chunk(index: int) -> list[list[Any]]:
     assert _JOB is not None
     step, ctx, chunks = _JOB
     assert isinstance(ctx, WorkerContext) and step.requirement is not None
-    ctx.records, ctx._next_pending = [], 0
+    ctx.begin_chunk()
     connections[ctx.using].ensure_connection()
     with _fast_time_reads(ctx.using):
         step.seeder.fill(step.requirement, ctx, chunks[index])
-    records, ctx.records = ctx.records, []
-    if _ENCODER is not None:
-        records = [_encoded(ctx, record) for record in records]
-    return records
+    records = ctx.records
+    ctx.begin_chunk()
+    return [_finished(ctx, record) for record in records]
+
+
+def _finished(ctx: FillContext, record: list[Any]) -> list[Any]:
+    """A record as the parent takes it: an added run's placeholder columns found (column by
+    column at C speed, once, rather than value by value as rows arrive), then, on PostgreSQL,
+    encoded as COPY data where it can be."""
+    if record[0] != _ADD:
+        return record
+    if record[4]:
+        columns = list(zip(*record[3], strict=True))
+        record[4] = {
+            index for index, column in enumerate(columns) if Pending in set(map(type, column))
+        }
+    else:
+        record[4] = set()
+    return record if _ENCODER is None else _encoded(ctx, record)
 
 
 def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
     """A group of rows as binary COPY data, the parent's cheapest form, when nothing about them
-    is left to the parent: no placeholder key, no field to complete, no unique rule to track,
-    and every value of a type binary COPY writes as text COPY would. Otherwise as it is."""
-    if record[0] != _ADD or record[4] or len(record[3]) < 2:
+    is left to the parent but the keys of its inserts: no field to complete, no unique rule to
+    track, every value of a type binary COPY writes as text COPY would, and placeholder keys only
+    in integer columns, written as 0 and listed (their offsets in the data) for the parent to
+    overwrite. Otherwise as it is."""
+    _kind, model, names, values, pending, epoch = record
+    if len(values) < 2 and not pending:
         return record
-    _kind, model, names, values, _pending, epoch = record
     provided = frozenset(names)
     if ctx.row_maker(model, provided).fields or any(m is model for m, _f in ctx._unique):
         return record
     assert _ENCODER is not None
     writer, transformers = _ENCODER
     concrete = model._meta.concrete_model or model
+    given: list[Sequence[Any]] = list(zip(*values, strict=True))
+    # (column position, each row's placeholder or -1) for the columns that hold placeholders.
+    placeholders: list[tuple[int, array]] = []
+    if pending:
+        columns = column_plan(concrete, provided, ctx.using, PSYCOPG_NATIVE_FIELDS, epoch)
+        position = {name: index for index, name in enumerate(names)}
+        for at, (_column, key, converter, _default) in enumerate(columns):
+            index = position.get(key)
+            if index is None or index not in pending:
+                continue
+            if converter is not None:  # a placeholder the column's conversion would not take
+                return record
+            refs = array("q", [v.ref if type(v) is Pending else -1 for v in given[index]])
+            given[index] = [0 if type(v) is Pending else v for v in given[index]]
+            placeholders.append((at, refs))
+        if len(placeholders) != len(pending):  # a placeholder in a field that is not a column
+            return record
     # As the parent's writer would encode them: the same column types (epoch seconds as int8).
-    column_names, cells, binary = writer.copy_columns(
-        concrete, names, epoch, list(zip(*values, strict=True)), len(values)
-    )
-    if binary is None:
+    column_names, cells, binary = writer.copy_columns(concrete, names, epoch, given, len(values))
+    if binary is None or any(binary[at] not in _INTEGER_LAYOUTS for at, _refs in placeholders):
         return record
     transformer = transformers.get(binary)
     if transformer is None:
@@ -470,6 +660,28 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
         transformer = transformers[binary] = Transformer(connections[ctx.using].connection)
         transformer.set_dumper_types(list(binary), Format.BINARY)
     data = bytearray()
-    for row in zip(*cells, strict=True):
+    if not placeholders:
+        for row in zip(*cells, strict=True):
+            _format_row_binary(row, transformer, data)
+        return [_COPY, model, column_names, binary, len(values), data, ()]
+    offsets = [array("q") for _ in placeholders]
+    kept = [array("q") for _ in placeholders]
+    for number, row in enumerate(zip(*cells, strict=True)):
+        start = len(data)
         _format_row_binary(row, transformer, data)
-    return [_COPY, model, column_names, binary, len(values), bytes(data)]
+        # A row: a 16-bit field count, then per field a 32-bit length (-1: NULL) and its bytes.
+        offset, field = start + 2, 0
+        for slot, (at, refs) in enumerate(placeholders):
+            while field < at:
+                size = int.from_bytes(data[offset : offset + 4], "big", signed=True)
+                offset += 4 + max(size, 0)
+                field += 1
+            ref = refs[number]
+            if ref >= 0:
+                offsets[slot].append(offset + 4)
+                kept[slot].append(ref)
+    patches = tuple(
+        (binary[at], where, refs)
+        for (at, _all), where, refs in zip(placeholders, offsets, kept, strict=True)
+    )
+    return [_COPY, model, column_names, binary, len(values), data, patches]

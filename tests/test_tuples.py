@@ -13,9 +13,10 @@ import pytest
 from django.db import connection, transaction
 
 import mentara_seed
-from mentara_seed import ConfigurationError, FillContext, Gap, SeedRegistry
+from mentara_seed import ConfigurationError, FillContext, Gap, SeedRegistry, jobs
 from mentara_seed.columns import utc_text
-from mentara_seed.jobs import WorkerContext, _replay
+from mentara_seed.jobs import WorkerContext, _replay, replaying
+from mentara_seed.writers import PostgresCopyWriter
 from tests.conftest import NOW
 from tests.testapp.library_seeding import TITLES, AuthorSeeder, library_registry
 from tests.testapp.models import Author, Book, Loan
@@ -222,7 +223,7 @@ def test_a_workers_tuples_replay_as_the_serial_rows():
     expected = rolled_back(serial)
     worker = context()
     worker.__class__ = WorkerContext
-    worker.records, worker._next_pending = [], 0
+    worker.begin_chunk()
     calls(worker)
     assert not worker._buffers  # recorded, not queued
     # One record per run of rows of one shape, whether added as dicts or tuples.
@@ -232,10 +233,184 @@ def test_a_workers_tuples_replay_as_the_serial_rows():
         (("author_id", "title"), 2),
     ]
     parent = context()
-    _replay(parent, worker.records)
+    with replaying(parent) as held:
+        _replay(parent, worker.records, held)
+        held.write_all()
     parent.flush()
     assert written() == expected
     assert expected[-1][0] == datetime.fromtimestamp(1_700_000_000, UTC)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
+)
+def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatch):
+    """Rows a worker adds after an insert, referring to the placeholder keys the insert
+    returned, are encoded by the worker with those keys left for the parent to patch in: one
+    record per table between inserts, however the fill alternates tables. Rows it cannot encode
+    (a JSON column) keep their placeholders for the parent to resolve. Replayed, both write
+    what the same calls write serially."""
+    author = Author.objects.create(name="Existing", email="existing@example.org")
+    shelved = Book.objects.create(author=author, title="Shelved", isbn="0", pages=1)
+
+    def loan(book_id: Any, number: int) -> dict[str, Any]:
+        return {
+            "book_id": book_id,
+            "reference": UUID(int=number),
+            "fee": Decimal("1.50"),
+            "due": date(2025, 1, number),
+            "lent_at": datetime(2025, 1, 1, number, tzinfo=UTC),
+        }
+
+    def calls(ctx: FillContext) -> None:
+        authors = ctx.insert(
+            Author, [{"name": f"A{n}", "email": f"a{n}@example.org"} for n in range(3)]
+        )
+        books = ctx.appender(Book, ("author_id", "title", "isbn", "pages"))
+        for number, new in enumerate(authors, start=1):
+            books.extend([(new.pk, f"{new.name} 1", "1", 10), (new.pk, f"{new.name} 2", "2", 20)])
+            ctx.add(Loan, **loan(shelved.pk, number))
+        [lent] = ctx.insert(
+            Book, [{"author_id": authors[1].pk, "title": "Lent", "isbn": "3", "pages": 30}]
+        )
+        ctx.add_rows(Loan, [loan(lent.pk, 7), loan(shelved.pk, 8)])
+
+    def written() -> list[tuple]:
+        return [
+            *Author.objects.order_by("pk").values_list("name", "email"),
+            *Book.objects.order_by("pk").values_list("author__name", "title", "isbn", "pages"),
+            *Loan.objects.order_by("pk").values_list("book__title", "reference", "due"),
+        ]
+
+    def serial() -> list[tuple]:
+        ctx = context()
+        calls(ctx)
+        ctx.flush()
+        return written()
+
+    expected = rolled_back(serial)
+    monkeypatch.setattr(
+        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
+    )
+    worker = context()
+    worker.__class__ = WorkerContext
+    worker.begin_chunk()
+    calls(worker)
+    records = [jobs._finished(worker, record) for record in worker.records]
+    assert [(record[0], record[1]) for record in records] == [
+        (jobs._INSERT, Author),
+        (jobs._COPY, Book),  # the three authors' books, though loans came between them
+        (jobs._ADD, Loan),
+        (jobs._INSERT, Book),
+        (jobs._ADD, Loan),
+    ]
+    books_record, lent_record = records[1], records[4]
+    assert books_record[4] == 6
+    [(_oid, offsets, refs)] = books_record[6]  # author_id: a placeholder in every row
+    assert len(offsets) == 6 and list(refs) == [0, 0, 1, 1, 2, 2]
+    assert lent_record[4] == {lent_record[2].index("book_id")}
+    parent = context()
+    first_writes: list[tuple[str, int]] = []
+    decide = parent.writer.bulk_loads.before_first_write
+
+    def spied(table: str, rows: int) -> None:
+        first_writes.append((table, rows))
+        decide(table, rows)
+
+    monkeypatch.setattr(parent.writer.bulk_loads, "before_first_write", spied)
+    with replaying(parent) as held:
+        _replay(parent, records, held)
+        held.write_all()
+    parent.flush()
+    assert written() == expected
+    # The books' data was held and written at once, all six rows before the inserted book, as
+    # a serial run's first batch would have been (a table's first write decides whether it is
+    # a bulk load).
+    assert [rows for table, rows in first_writes if table == Book._meta.db_table] == [6, 1]
+    assert expected[5] == ("A0", "A0 1", "1", 10)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
+)
+def test_a_workers_grouped_rows_never_overtake_rows_of_their_table(monkeypatch):
+    """Rows a worker groups join the latest record of their table, never one made before rows
+    of the same table that could not be grouped (fields left to complete): the table's rows
+    keep the serial order, and so their keys."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    complete = ("author_id", "title", "isbn", "pages")
+
+    def calls(ctx: FillContext) -> None:
+        ctx.add_tuples(Book, complete, [(author.pk, "first", "1", 1)])
+        ctx.add_tuples(Book, ("author_id", "title"), [(author.pk, "completed")])
+        ctx.add(Author, name="B", email="b@example.org")
+        ctx.add_tuples(Book, complete, [(author.pk, "last", "3", 3)])
+
+    def written() -> list[str]:
+        return list(Book.objects.order_by("pk").values_list("title", flat=True))
+
+    def serial() -> list[str]:
+        ctx = context()
+        calls(ctx)
+        ctx.flush()
+        return written()
+
+    expected = rolled_back(serial)
+    assert expected == ["first", "completed", "last"]
+    monkeypatch.setattr(
+        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
+    )
+    worker = context()
+    worker.__class__ = WorkerContext
+    worker.begin_chunk()
+    calls(worker)
+    assert [(record[1], len(record[3])) for record in worker.records] == [
+        (Book, 1),
+        (Book, 1),
+        (Author, 1),
+        (Book, 1),
+    ]
+    records = [jobs._finished(worker, record) for record in worker.records]
+    parent = context()
+    with parent.writing(), replaying(parent) as held:
+        _replay(parent, records, held)
+        held.write_all()
+        parent.flush()
+    assert written() == expected
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
+)
+@pytest.mark.parametrize("read", ["flush", "cached", "candidates"])
+def test_what_the_parent_holds_is_written_before_it_reads_the_table(monkeypatch, read):
+    """COPY data the parent holds for a table is written before anything flushes or reads that
+    table while it replays (a serial run writes its queued rows first), so the read sees them."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    monkeypatch.setattr(
+        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
+    )
+    worker = context()
+    worker.__class__ = WorkerContext
+    worker.begin_chunk()
+    rows = [(author.pk, "a", "1", 1), (author.pk, "b", "2", 2)]
+    worker.add_tuples(Book, ("author_id", "title", "isbn", "pages"), rows)
+    records = [jobs._finished(worker, record) for record in worker.records]
+    assert [record[0] for record in records] == [jobs._COPY]
+    parent = context()
+    # As in a step: any statement ends an open COPY first.
+    with parent.writing(), replaying(parent) as held:
+        _replay(parent, records, held)
+        assert not Book.objects.exists()  # held: a batch's worth has not come
+        if read == "flush":
+            parent.flush(Book)
+            found = Book.objects.count()
+        elif read == "cached":
+            found = parent.cached("books", Book.objects.count, Book)
+        else:
+            found = len(parent.candidates(Book).pks)
+    assert found == 2
+    assert type(parent) is FillContext  # the replay's class is gone with it
 
 
 @pytest.mark.parametrize(
