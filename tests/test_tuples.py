@@ -241,9 +241,7 @@ def test_a_workers_tuples_replay_as_the_serial_rows():
     assert expected[-1][0] == datetime.fromtimestamp(1_700_000_000, UTC)
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
-)
+@pytest.mark.backend("postgresql")  # workers encode COPY data on PostgreSQL only
 def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatch):
     """Rows a worker adds after an insert, referring to the placeholder keys the insert
     returned, are encoded by the worker with those keys left for the parent to patch in: one
@@ -330,9 +328,7 @@ def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatc
     assert expected[5] == ("A0", "A0 1", "1", 10)
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
-)
+@pytest.mark.backend("postgresql")  # workers encode COPY data on PostgreSQL only
 def test_a_workers_grouped_rows_never_overtake_rows_of_their_table(monkeypatch):
     """Rows a worker groups join the latest record of their table, never one made before rows
     of the same table that could not be grouped (fields left to complete): the table's rows
@@ -379,9 +375,7 @@ def test_a_workers_grouped_rows_never_overtake_rows_of_their_table(monkeypatch):
     assert written() == expected
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="workers encode COPY data on PostgreSQL only"
-)
+@pytest.mark.backend("postgresql")  # workers encode COPY data on PostgreSQL only
 @pytest.mark.parametrize("read", ["flush", "cached", "candidates"])
 def test_what_the_parent_holds_is_written_before_it_reads_the_table(monkeypatch, read):
     """COPY data the parent holds for a table is written before anything flushes or reads that
