@@ -647,6 +647,32 @@ def test_postgres_a_parent_committed_between_the_lock_and_the_check_is_locked_to
 
 
 @pytest.mark.backend("postgresql")
+def test_postgres_a_parent_deleted_while_the_check_waits_for_it_fails_the_step(monkeypatch):
+    """Another session has deleted the referenced post and not committed yet: the lock waits for
+    it and, once the delete commits, finds no row (its count falls short of the values), and the
+    step fails naming the value, as the per-row check would."""
+    import threading
+
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with other_session() as other:
+        other.execute("BEGIN")
+        other.execute("DELETE FROM mentara_post WHERE id = %s", [post.pk])
+        commit = threading.Timer(0.5, other.execute, ["COMMIT"])
+        with (
+            pytest.raises(IntegrityError, match=rf"mentara_comment\.post_id = {post.pk}\b"),
+            transaction.atomic(),
+        ):
+            load_comments(writer, user, post)
+            commit.start()
+            writer.finish()
+        commit.join()
+    assert not Post.objects.filter(pk=post.pk).exists()
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.backend("postgresql")
 def test_postgres_a_parent_that_keeps_coming_and_going_fails_the_step(monkeypatch):
     """A session that deletes the referenced post before each lock and commits it again after:
     the check never holds it, and gives up after ``max_check_rounds`` rather than commit a row
