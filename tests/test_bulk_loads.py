@@ -26,7 +26,7 @@ from django.test.utils import CaptureQueriesContext
 
 import mentara_seed
 from mentara_seed import SeedRegistry
-from mentara_seed.bulk_loads import BulkLoads
+from mentara_seed.bulk_loads import BulkLoads, PostgresBulkLoads
 from mentara_seed.failures import RunFailed
 from mentara_seed.writers import writer_for
 from project.mentara.models import Comment, Community, Heart, Post, User
@@ -72,6 +72,11 @@ def schema() -> dict[str, Any]:
 
 def schema_statements(queries: CaptureQueriesContext, verb: str) -> list[str]:
     return [q["sql"] for q in queries.captured_queries if verb in q["sql"]]
+
+
+def anti_joins(queries: CaptureQueriesContext) -> list[str]:
+    """The foreign-key checks' anti-joins (those that look for a value referencing nothing)."""
+    return [sql for sql in schema_statements(queries, "AND NOT EXISTS") if " LIMIT 1" in sql]
 
 
 #: What starts a bulk load's rows, per vendor: PostgreSQL skips the per-row triggers, MySQL turns
@@ -127,8 +132,12 @@ def test_a_bulk_load_leaves_every_index_and_foreign_key_as_it_was(
         begun = bulk_loads_begun(queries)
         assert len(begun) >= 10
         assert len(schema_statements(queries, "'session_replication_role', 'origin'")) >= len(begun)
+        # One statement per key locks the referenced rows and counts the values: every value
+        # found a row, so no anti-join ran; rows the step's own transaction wrote (a
+        # conversation's, for its messages) were counted, not locked.
         assert len(schema_statements(queries, "FOR KEY SHARE")) >= 10
-        assert len(schema_statements(queries, "AND NOT EXISTS")) >= 10
+        assert len(schema_statements(queries, "WHERE p.xmin = ")) >= 1
+        assert anti_joins(queries) == []
         return
     # The bulk path really ran: every loaded table got its indexes back, once per step that
     # loaded it.
@@ -525,9 +534,204 @@ def test_postgres_rows_written_in_a_savepoint_are_checked_too(monkeypatch):
             raise RuntimeError("rolled back to the savepoint")
         writer.finish()
     # The second check read the whole table: no xmin condition in its anti-joins.
-    anti_joins = schema_statements(queries, "AND NOT EXISTS")
-    assert anti_joins and not any("xmin" in sql for sql in anti_joins)
+    assert anti_joins(queries) and not any("xmin" in sql for sql in anti_joins(queries))
     assert not Comment.objects.exclude(pk=None).filter(body__in=["c0", "lost"]).exists()
+
+
+def xmax_of(table: str, pk: int) -> int:
+    """The row's xmax: 0 unless a transaction locked, updated or deleted it (here: our lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT xmax::text::bigint FROM {table} WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def current_xid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint % (2^32)::bigint")
+        return cursor.fetchone()[0]
+
+
+def new_posts(writer: Any, user: User, post: Post, count: int) -> list[Post]:
+    """Posts written by the load's own transaction (as a conversation's step writes its
+    participants and messages)."""
+    row = {"author_id": user.pk, "community_id": post.community_id, "title": "t", "body": "b",
+           "created_at": NOW}  # fmt: skip
+    return writer.write(Post, [row] * count, returning=True)
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_parent_the_step_wrote_is_checked_but_not_locked(monkeypatch):
+    """No other transaction sees a row this one wrote, so none can delete it: the check counts
+    it without locking it (its xmax stays 0). A parent committed before is locked, and a value
+    that references nothing still fails the step, named as the per-row check would."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        posts = new_posts(writer, user, post, 3)
+        rows = [
+            {**row, "post_id": posts[n % 3].pk} for n, row in enumerate(comment_rows(user, post, 6))
+        ]
+        writer.write(Comment, rows, returning=False)
+        writer.finish()
+        xid = current_xid()
+        assert [xmax_of("mentara_post", p.pk) for p in posts] == [0, 0, 0]
+        assert xmax_of("mentara_user", user.pk) == xid  # FOR KEY SHARE, held to the commit
+        assert xmax_of("mentara_post", post.pk) == 0  # referenced by nothing new
+    assert bulk_loads_begun(queries)
+    assert anti_joins(queries) == []  # every value found its row
+    assert Comment.objects.filter(post__in=posts).count() == 6
+    with (
+        pytest.raises(IntegrityError, match=rf"mentara_comment\.post_id = {post.pk + 1000}\b"),
+        transaction.atomic(),
+    ):
+        posts = new_posts(writer, user, post, 3)
+        rows = [{**row, "post_id": posts[0].pk} for row in comment_rows(user, post, 4)]
+        writer.write(Comment, [*rows, dangling_comment(user, post)], returning=False)
+        writer.finish()
+    assert Comment.objects.count() == 6
+
+
+@contextlib.contextmanager
+def after_each_lock(
+    action: Any, before: Any = None, table: str = "mentara_comment"
+) -> Iterator[list[str]]:
+    """Run ``action`` (and ``before``) right after (before) each statement that locks the
+    referenced rows of ``table``'s loaded rows: another session acting between the check's
+    statements. Yields the locking statements seen."""
+    seen: list[str] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        locking = "FOR KEY SHARE" in sql and f'FROM ONLY "{table}"' in sql and "post_id" in sql
+        if locking and before is not None:
+            before()
+        result = execute(sql, params, many, context)
+        if locking:
+            seen.append(sql)
+            action()
+        return result
+
+    with connection.execute_wrapper(wrapper):
+        yield seen
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_parent_committed_between_the_lock_and_the_check_is_locked_too(monkeypatch):
+    """Another session commits the referenced post after the lock looked for it and before the
+    check does: the check finds every value referenced but one row unlocked, and locks again,
+    so that session cannot delete the post before the load commits."""
+    from psycopg.errors import LockNotAvailable
+
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    late = post.pk + 1000
+    writer = writer_for("default", 100)
+    with other_session() as other:
+
+        def commit_the_parent() -> None:
+            if not other.execute("SELECT 1 FROM mentara_post WHERE id = %s", [late]).fetchone():
+                other.execute(
+                    "INSERT INTO mentara_post (id, author_id, community_id, title, body,"
+                    " created_at) VALUES (%s, %s, %s, 'late', 'b', now())",
+                    [late, user.pk, post.community_id],
+                )
+
+        with after_each_lock(commit_the_parent) as locks, transaction.atomic():
+            rows = [*comment_rows(user, post, 4), dangling_comment(user, post)]
+            writer.write(Comment, rows, returning=False)
+            writer.finish()
+            assert len(locks) == 2  # locked, found the late post unlocked, locked again
+            with pytest.raises(LockNotAvailable):
+                other.execute("DELETE FROM mentara_post WHERE id = %s", [late])
+    assert Comment.objects.filter(post_id=late).count() == 1
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_parent_deleted_while_the_check_waits_for_it_fails_the_step(monkeypatch):
+    """Another session has deleted the referenced post and not committed yet: the lock waits for
+    it and, once the delete commits, finds no row (its count falls short of the values), and the
+    step fails naming the value, as the per-row check would."""
+    import threading
+
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    writer = writer_for("default", 100)
+    with other_session() as other:
+        other.execute("BEGIN")
+        other.execute("DELETE FROM mentara_post WHERE id = %s", [post.pk])
+        commit = threading.Timer(0.5, other.execute, ["COMMIT"])
+        with (
+            pytest.raises(IntegrityError, match=rf"mentara_comment\.post_id = {post.pk}\b"),
+            transaction.atomic(),
+        ):
+            load_comments(writer, user, post)
+            commit.start()
+            writer.finish()
+        commit.join()
+    assert not Post.objects.filter(pk=post.pk).exists()
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_parent_that_keeps_coming_and_going_fails_the_step(monkeypatch):
+    """A session that deletes the referenced post before each lock and commits it again after:
+    the check never holds it, and gives up after ``max_check_rounds`` rather than commit a row
+    whose parent nothing protects."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    late = post.pk + 1000
+    writer = writer_for("default", 100)
+    with other_session() as other:
+
+        def delete() -> None:
+            other.execute("DELETE FROM mentara_post WHERE id = %s", [late])
+
+        def insert() -> None:
+            other.execute(
+                "INSERT INTO mentara_post (id, author_id, community_id, title, body, created_at)"
+                " VALUES (%s, %s, %s, 'late', 'b', now())",
+                [late, user.pk, post.community_id],
+            )
+
+        with (
+            after_each_lock(insert, before=delete) as locks,
+            pytest.raises(IntegrityError, match="kept changing while they were checked"),
+            transaction.atomic(),
+        ):
+            rows = [*comment_rows(user, post, 4), dangling_comment(user, post)]
+            writer.write(Comment, rows, returning=False)
+            writer.finish()
+    assert len(locks) == PostgresBulkLoads.max_check_rounds
+    assert not Comment.objects.exists()
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.parametrize(("own", "checking"), [("4MB", "32MB"), ("5MB", "32MB"), ("1GB", "1GB")])
+def test_postgres_the_checks_run_with_more_work_mem_and_give_the_step_its_own_back(
+    monkeypatch, own, checking
+):
+    """The checks gather each key's distinct values in memory: they run with 32 MB (unless the
+    connection has more), and the rest of the step runs with the connection's own setting."""
+    monkeypatch.setattr(BulkLoads, "min_rows", 3)
+    user, post = community_post()
+    seen: list[str] = []
+
+    def work_mem() -> str:
+        (value,) = connection.cursor().cursor.execute("SHOW work_mem").fetchone()
+        return value
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET work_mem = '{own}'")
+    try:
+        writer = writer_for("default", 100)
+        with after_each_lock(lambda: seen.append(work_mem())), transaction.atomic():
+            load_comments(writer, user, post)
+            writer.finish()
+            assert work_mem() == own
+        assert seen == [checking]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
 
 
 TRIGGERS = {
