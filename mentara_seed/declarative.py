@@ -30,7 +30,7 @@ from django.db.models import F, Lookup, Q
 from django.db.models.fields.related import ForeignObjectRel
 
 from .exceptions import ConfigurationError
-from .values import compile_q, needs_value, parent_timestamp_field, q_paths
+from .values import BoundRows, compile_q, needs_value, parent_timestamp_field, q_paths
 
 if TYPE_CHECKING:
     from .auditing import Gap, Step
@@ -288,10 +288,14 @@ def _fill_children(job: _Job) -> None:
         outer |= q_paths(q)[1]
     ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
     provided = frozenset({relation.entity_field, *relation.constants})
-    # The fill writes only the child model: the rows it points at are read once (see bind).
-    complete = ctx.row_maker(relation.model, provided, specs, picks).bind(static=True)
+    maker = ctx.row_maker(relation.model, provided, specs, picks)
     model, entity_field, constants = relation.model, relation.entity_field, relation.constants
-    add_row = ctx._add_row
+    # The fill writes only the child model: the rows it points at are read once (see bind),
+    # and the rows go to the writer as tuples.
+    bound = maker.bind_tuples((entity_field, *constants))
+    complete = bound.complete
+    sink = _TupleSink(ctx, model, bound, each=maker.reads_own_rows)
+    rows, size, each = sink.rows, sink.size, sink.each
     for gap in gaps:
         rng = ctx.rng(gap.key, requirement.name, gap.current)
         after = times.get(gap.pk)
@@ -299,7 +303,42 @@ def _fill_children(job: _Job) -> None:
         for _ in range(gap.missing):
             row = {entity_field: pk, **constants}
             complete(row, rng, gap, after)
-            add_row(model, row)
+            rows.append(tuple(row.values()))
+            if each:
+                rows = sink.queue()
+        if len(rows) >= size:
+            rows = sink.queue()
+    sink.queue()
+
+
+class _TupleSink:
+    """Rows a declarative fill makes as tuples (see ``RowMaker.bind_tuples``), queued through
+    an appender a batch at a time instead of one call per row. Holding rows back is safe
+    because completing a row reads the database only at its step's first row (unique sets,
+    candidates and times are read once: ``bind(static=True)``), unless it holds a key to its
+    own model (``RowMaker.reads_own_rows``: it may point at the row before it), when ``each``
+    row is queued before the next is made. Either way the rows reach the writer in the same
+    order and batches, and every read sees the rows made before it, as with ``add``."""
+
+    def __init__(
+        self, ctx: FillContext, model: type[models.Model], bound: BoundRows, *, each: bool
+    ) -> None:
+        self.ctx, self.model = ctx, model
+        self.appender = ctx.appender(model, bound.names, epoch=bound.epoch)
+        self.each = each
+        self.size = ctx.batch_size
+        self.rows: list[tuple] = []
+
+    def queue(self) -> list[tuple]:
+        """Queue the rows held; returns the (new, empty) list to append the next ones to."""
+        if self.rows:
+            if self.appender.names:
+                self.appender.extend(self.rows)
+            else:  # rows of nothing but a primary key: the writers take those as dicts
+                for _row in self.rows:
+                    self.ctx._add_row(self.model, {})
+            self.rows = []
+        return self.rows
 
 
 def _fill_links(job: _Job) -> None:
@@ -325,11 +364,13 @@ def _fill_links(job: _Job) -> None:
     same_model = relation.partner._meta.concrete_model is step.seeder.model._meta.concrete_model
     provided = frozenset({relation.entity_field, relation.partner_field})
     maker = ctx.row_maker(relation.model, provided, dict(requirement.values))
-    # A plain link row (an auto-created through table) has nothing to complete.
-    complete = None if maker.idle else maker.bind(static=True)
     test = compile_q(condition) if condition is not None else None
     entity_field, partner_field = relation.entity_field, relation.partner_field
-    add_row = ctx._add_row
+    # A plain link row (an auto-created through table) has nothing to complete.
+    bound = maker.bind_tuples((entity_field, partner_field))
+    complete = None if maker.idle else bound.complete
+    sink = _TupleSink(ctx, relation.model, bound, each=maker.reads_own_rows)
+    rows, batch, each = sink.rows, sink.size, sink.each
     pks, values = candidates.pks, candidates.values
     size = len(pks)
     for gap in gaps:
@@ -340,6 +381,7 @@ def _fill_links(job: _Job) -> None:
         after = times.get(gap.pk)
         entity = ctx.entity_values(gap, outer)
         needed = gap.missing
+        entity_pk = gap.pk
         for index in rng.indices(size):
             if not needed:
                 break
@@ -349,10 +391,14 @@ def _fill_links(job: _Job) -> None:
             if test is not None and not test(values[index], entity):
                 continue
             taken.add(pk)
-            row = {entity_field: gap.pk, partner_field: pk}
-            if complete is not None:
+            if complete is None:
+                rows.append((entity_pk, pk))
+            else:
+                row = {entity_field: entity_pk, partner_field: pk}
                 complete(row, rng, gap, after)
-            add_row(relation.model, row)
+                rows.append(tuple(row.values()))
+                if each:
+                    rows = sink.queue()
             needed -= 1
         if needed:
             ctx.shortfall(
@@ -360,17 +406,27 @@ def _fill_links(job: _Job) -> None:
                 f"only {gap.missing - needed} of {gap.missing} {relation.partner._meta.label} "
                 "rows could be linked (every other candidate is linked, filtered out or itself)",
             )
+        if len(rows) >= batch:
+            rows = sink.queue()
+    sink.queue()
 
 
 def create_entities(seeder: Seeder, ctx: FillContext, count: int) -> None:
     """A population with no ``create()``: entities made from automatic values alone."""
     # The step writes only the population's model: the rows it points at are read once.
-    complete = ctx.row_maker(seeder.model, frozenset()).bind(static=True)
+    maker = ctx.row_maker(seeder.model, frozenset())
+    bound = maker.bind_tuples(())
+    complete = bound.complete
+    sink = _TupleSink(ctx, seeder.model, bound, each=maker.reads_own_rows)
+    rows, size, each = sink.rows, sink.size, sink.each
     for ordinal in range(ctx.ordinal_start, ctx.ordinal_start + count):
         rng = ctx.rng("population", ordinal)
         row: dict[str, Any] = {}
         complete(row, rng)
-        ctx._add_row(seeder.model, row)
+        rows.append(tuple(row.values()))
+        if each or len(rows) >= size:
+            rows = sink.queue()
+    sink.queue()
 
 
 # The order of steps ---------------------------------------------------------------------------
