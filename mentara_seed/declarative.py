@@ -238,14 +238,7 @@ def fill_automatically(seeder: Seeder, step: Step, ctx: FillContext, gaps: Seque
     requirement = step.requirement
     if requirement is None:
         raise ConfigurationError(f"{step.id}: a population has no relation to fill")
-    job = _Job(
-        ctx,
-        step,
-        requirement,
-        relation_for(seeder, requirement),
-        gaps,
-        _parent_times(ctx, seeder, gaps),
-    )
+    job = _Job(ctx, step, requirement, relation_for(seeder, requirement), gaps)
     if job.relation.kind == "links":
         _fill_links(job)
     else:
@@ -261,15 +254,21 @@ class _Job:
     requirement: Requirement
     relation: Relation
     gaps: Sequence[Gap]
-    #: Each entity's own timestamp (children come after it).
-    times: Mapping[Any, datetime]
+
+    def times(self, needed: bool) -> Mapping[Any, datetime]:
+        """Each entity's own timestamp (children come after it), read only when ``needed``:
+        when the rows draw a time (``RowMaker.timed``) or a ``recent`` one. Rows without one
+        (an order's items, plain links) never read them."""
+        return _parent_times(self.ctx, self.step.seeder, self.gaps) if needed else {}
 
 
 def _fill_children(job: _Job) -> None:
     ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
-    gaps, times = job.gaps, job.times
+    gaps = job.gaps
+    times: Mapping[Any, datetime] = {}
     specs = dict(requirement.values)
     window = step.target.window_days
+    recent_field = ""
     if requirement.recent and window is not None:
         head, _, recent_field = requirement.recent.partition("__")
         if head == requirement.count and recent_field and "__" not in recent_field:
@@ -289,6 +288,7 @@ def _fill_children(job: _Job) -> None:
     ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
     provided = frozenset({relation.entity_field, *relation.constants})
     maker = ctx.row_maker(relation.model, provided, specs, picks)
+    times = job.times(maker.timed or recent_field in specs)
     model, entity_field, constants = relation.model, relation.entity_field, relation.constants
     # The fill writes only the child model: the rows it points at are read once (see bind),
     # and the rows go to the writer as tuples.
@@ -343,7 +343,7 @@ class _TupleSink:
 
 def _fill_links(job: _Job) -> None:
     ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
-    gaps, times = job.gaps, job.times
+    gaps = job.gaps
     if relation.partner is None or relation.partner_field is None:
         raise ConfigurationError(f"{step.id}: a many-to-many fill needs both sides")
     conditions = [
@@ -369,6 +369,7 @@ def _fill_links(job: _Job) -> None:
     # A plain link row (an auto-created through table) has nothing to complete.
     bound = maker.bind_tuples((entity_field, partner_field))
     complete = None if maker.idle else bound.complete
+    times = job.times(complete is not None and maker.timed)
     sink = _TupleSink(ctx, relation.model, bound, each=maker.reads_own_rows)
     rows, batch, each = sink.rows, sink.size, sink.each
     pks, values = candidates.pks, candidates.values

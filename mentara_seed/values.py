@@ -619,6 +619,9 @@ class RowMaker:
         self._present = frozenset(provided) | generated
         # A generated time comes after the rows the row points at (a review after its product).
         timed = any(isinstance(f, models.DateField) for f, _make in self.fields)
+        #: Whether a value it makes may depend on the times it is given (``after``): a date or
+        #: time among the fields it makes. Rows without one need no time read for them.
+        self.timed = timed
         self.relations = [
             (field.attname, field.related_model)
             for field in opts.concrete_fields

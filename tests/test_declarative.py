@@ -494,3 +494,22 @@ def test_the_fills_queue_tuples_that_write_what_dicts_wrote(monkeypatch, setting
         patch.setattr(RowMaker, "reads_own_rows", property(lambda self: True))
         assert seed().satisfied
     assert content_dump(SHOP, include_auto_created=True) == as_tuples
+
+
+def test_entities_times_are_read_only_for_rows_that_draw_a_time(monkeypatch):
+    """An entity's own time bounds its children's times: rows without a time of their own (an
+    order's items, a profile, plain links) need no read of it."""
+    read: list[str] = []
+    parent_times = declarative._parent_times
+
+    def recorded(ctx: Any, seeder: Any, gaps: Any) -> Any:
+        read.append(gaps[0].step.id)
+        return parent_times(ctx, seeder, gaps)
+
+    monkeypatch.setattr(declarative, "_parent_times", recorded)
+    assert seed().satisfied
+    assert sorted(read) == [
+        "shop.Customer.favorites",
+        "shop.Customer.orders",
+        "shop.Product.reviews",
+    ]
