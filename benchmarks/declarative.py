@@ -103,13 +103,15 @@ def rate(data: dict[str, Any]) -> float:
     return data["rows"] / data["seconds"]
 
 
-def against_restore(postgres_url: str, shop_url: str, shop: dict[str, Any]) -> list[str]:
+def against_restore(
+    postgres_url: str, shop_url: str, shop: dict[str, Any], prefix: str
+) -> list[str]:
     """The zero-code build against a full restore of the database it built (issue 15)."""
     sys.path.insert(0, str(REPO))
     from benchmarks.run import Postgres, full_restore
 
     pg = Postgres(postgres_url)
-    name = "mentara_bench_decl_restore"
+    name = f"{prefix}_restore"
     try:
         restore = full_restore(pg, shop_url, name, shop["rows"])
     finally:
@@ -131,6 +133,11 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--shop-only", action="store_true", help="skip the Mentara build")
+    parser.add_argument(
+        "--prefix",
+        default="mentara_bench_decl",
+        help="of the PostgreSQL databases' names (PREFIX_mentara, PREFIX_shop, PREFIX_restore)",
+    )
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -146,7 +153,7 @@ def main() -> None:
 
         admin = psycopg.connect(args.postgres_url, autocommit=True)
         base = args.postgres_url.rsplit("/", 1)[0]
-        names = {which: f"mentara_bench_decl_{which}" for which in ("mentara", "shop")}
+        names = {which: f"{args.prefix}_{which}" for which in ("mentara", "shop")}
         try:
             for name in names.values():
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -154,7 +161,7 @@ def main() -> None:
             urls = {which: f"{base}/{name}" for which, name in names.items()}
             compared, shop = compare("postgresql", urls, args)
             lines += compared
-            lines += against_restore(args.postgres_url, urls["shop"], shop)
+            lines += against_restore(args.postgres_url, urls["shop"], shop, args.prefix)
         finally:
             for name in names.values():
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

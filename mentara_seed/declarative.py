@@ -30,7 +30,7 @@ from django.db.models import F, Lookup, Q
 from django.db.models.fields.related import ForeignObjectRel
 
 from .exceptions import ConfigurationError
-from .values import compile_q, needs_value, parent_timestamp_field, q_paths
+from .values import BoundRows, compile_q, needs_value, parent_timestamp_field, q_paths
 
 if TYPE_CHECKING:
     from .auditing import Gap, Step
@@ -238,14 +238,7 @@ def fill_automatically(seeder: Seeder, step: Step, ctx: FillContext, gaps: Seque
     requirement = step.requirement
     if requirement is None:
         raise ConfigurationError(f"{step.id}: a population has no relation to fill")
-    job = _Job(
-        ctx,
-        step,
-        requirement,
-        relation_for(seeder, requirement),
-        gaps,
-        _parent_times(ctx, seeder, gaps),
-    )
+    job = _Job(ctx, step, requirement, relation_for(seeder, requirement), gaps)
     if job.relation.kind == "links":
         _fill_links(job)
     else:
@@ -261,15 +254,21 @@ class _Job:
     requirement: Requirement
     relation: Relation
     gaps: Sequence[Gap]
-    #: Each entity's own timestamp (children come after it).
-    times: Mapping[Any, datetime]
+
+    def times(self, needed: bool) -> Mapping[Any, datetime]:
+        """Each entity's own timestamp (children come after it), read only when ``needed``:
+        when the rows draw a time (``RowMaker.timed``) or a ``recent`` one. Rows without one
+        (an order's items, plain links) never read them."""
+        return _parent_times(self.ctx, self.step.seeder, self.gaps) if needed else {}
 
 
 def _fill_children(job: _Job) -> None:
     ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
-    gaps, times = job.gaps, job.times
+    gaps = job.gaps
+    times: Mapping[Any, datetime] = {}
     specs = dict(requirement.values)
     window = step.target.window_days
+    recent_field = ""
     if requirement.recent and window is not None:
         head, _, recent_field = requirement.recent.partition("__")
         if head == requirement.count and recent_field and "__" not in recent_field:
@@ -288,10 +287,15 @@ def _fill_children(job: _Job) -> None:
         outer |= q_paths(q)[1]
     ctx.load_entities(step.seeder.model, [g.pk for g in gaps], outer)
     provided = frozenset({relation.entity_field, *relation.constants})
-    # The fill writes only the child model: the rows it points at are read once (see bind).
-    complete = ctx.row_maker(relation.model, provided, specs, picks).bind(static=True)
+    maker = ctx.row_maker(relation.model, provided, specs, picks)
+    times = job.times(maker.timed or recent_field in specs)
     model, entity_field, constants = relation.model, relation.entity_field, relation.constants
-    add_row = ctx._add_row
+    # The fill writes only the child model: the rows it points at are read once (see bind),
+    # and the rows go to the writer as tuples.
+    bound = maker.bind_tuples((entity_field, *constants))
+    complete = bound.complete
+    sink = _TupleSink(ctx, model, bound, each=maker.reads_own_rows)
+    rows, size, each = sink.rows, sink.size, sink.each
     for gap in gaps:
         rng = ctx.rng(gap.key, requirement.name, gap.current)
         after = times.get(gap.pk)
@@ -299,12 +303,47 @@ def _fill_children(job: _Job) -> None:
         for _ in range(gap.missing):
             row = {entity_field: pk, **constants}
             complete(row, rng, gap, after)
-            add_row(model, row)
+            rows.append(tuple(row.values()))
+            if each:
+                rows = sink.queue()
+        if len(rows) >= size:
+            rows = sink.queue()
+    sink.queue()
+
+
+class _TupleSink:
+    """Rows a declarative fill makes as tuples (see ``RowMaker.bind_tuples``), queued through
+    an appender a batch at a time instead of one call per row. Holding rows back is safe
+    because completing a row reads the database only at its step's first row (unique sets,
+    candidates and times are read once: ``bind(static=True)``), unless it holds a key to its
+    own model (``RowMaker.reads_own_rows``: it may point at the row before it), when ``each``
+    row is queued before the next is made. Either way the rows reach the writer in the same
+    order and batches, and every read sees the rows made before it, as with ``add``."""
+
+    def __init__(
+        self, ctx: FillContext, model: type[models.Model], bound: BoundRows, *, each: bool
+    ) -> None:
+        self.ctx, self.model = ctx, model
+        self.appender = ctx.appender(model, bound.names, epoch=bound.epoch)
+        self.each = each
+        self.size = ctx.batch_size
+        self.rows: list[tuple] = []
+
+    def queue(self) -> list[tuple]:
+        """Queue the rows held; returns the (new, empty) list to append the next ones to."""
+        if self.rows:
+            if self.appender.names:
+                self.appender.extend(self.rows)
+            else:  # rows of nothing but a primary key: the writers take those as dicts
+                for _row in self.rows:
+                    self.ctx._add_row(self.model, {})
+            self.rows = []
+        return self.rows
 
 
 def _fill_links(job: _Job) -> None:
     ctx, step, requirement, relation = job.ctx, job.step, job.requirement, job.relation
-    gaps, times = job.gaps, job.times
+    gaps = job.gaps
     if relation.partner is None or relation.partner_field is None:
         raise ConfigurationError(f"{step.id}: a many-to-many fill needs both sides")
     conditions = [
@@ -325,11 +364,14 @@ def _fill_links(job: _Job) -> None:
     same_model = relation.partner._meta.concrete_model is step.seeder.model._meta.concrete_model
     provided = frozenset({relation.entity_field, relation.partner_field})
     maker = ctx.row_maker(relation.model, provided, dict(requirement.values))
-    # A plain link row (an auto-created through table) has nothing to complete.
-    complete = None if maker.idle else maker.bind(static=True)
     test = compile_q(condition) if condition is not None else None
     entity_field, partner_field = relation.entity_field, relation.partner_field
-    add_row = ctx._add_row
+    # A plain link row (an auto-created through table) has nothing to complete.
+    bound = maker.bind_tuples((entity_field, partner_field))
+    complete = None if maker.idle else bound.complete
+    times = job.times(complete is not None and maker.timed)
+    sink = _TupleSink(ctx, relation.model, bound, each=maker.reads_own_rows)
+    rows, batch, each = sink.rows, sink.size, sink.each
     pks, values = candidates.pks, candidates.values
     size = len(pks)
     for gap in gaps:
@@ -340,6 +382,7 @@ def _fill_links(job: _Job) -> None:
         after = times.get(gap.pk)
         entity = ctx.entity_values(gap, outer)
         needed = gap.missing
+        entity_pk = gap.pk
         for index in rng.indices(size):
             if not needed:
                 break
@@ -349,10 +392,14 @@ def _fill_links(job: _Job) -> None:
             if test is not None and not test(values[index], entity):
                 continue
             taken.add(pk)
-            row = {entity_field: gap.pk, partner_field: pk}
-            if complete is not None:
+            if complete is None:
+                rows.append((entity_pk, pk))
+            else:
+                row = {entity_field: entity_pk, partner_field: pk}
                 complete(row, rng, gap, after)
-            add_row(relation.model, row)
+                rows.append(tuple(row.values()))
+                if each:
+                    rows = sink.queue()
             needed -= 1
         if needed:
             ctx.shortfall(
@@ -360,17 +407,27 @@ def _fill_links(job: _Job) -> None:
                 f"only {gap.missing - needed} of {gap.missing} {relation.partner._meta.label} "
                 "rows could be linked (every other candidate is linked, filtered out or itself)",
             )
+        if len(rows) >= batch:
+            rows = sink.queue()
+    sink.queue()
 
 
 def create_entities(seeder: Seeder, ctx: FillContext, count: int) -> None:
     """A population with no ``create()``: entities made from automatic values alone."""
     # The step writes only the population's model: the rows it points at are read once.
-    complete = ctx.row_maker(seeder.model, frozenset()).bind(static=True)
+    maker = ctx.row_maker(seeder.model, frozenset())
+    bound = maker.bind_tuples(())
+    complete = bound.complete
+    sink = _TupleSink(ctx, seeder.model, bound, each=maker.reads_own_rows)
+    rows, size, each = sink.rows, sink.size, sink.each
     for ordinal in range(ctx.ordinal_start, ctx.ordinal_start + count):
         rng = ctx.rng("population", ordinal)
         row: dict[str, Any] = {}
         complete(row, rng)
-        ctx._add_row(seeder.model, row)
+        rows.append(tuple(row.values()))
+        if each or len(rows) >= size:
+            rows = sink.queue()
+    sink.queue()
 
 
 # The order of steps ---------------------------------------------------------------------------

@@ -507,11 +507,12 @@ Maker = Callable[[Rand, dict[str, Any], Any, "datetime | None"], Any]
 Completer = Callable[..., None]
 
 
-def _moment_drawer(now: datetime) -> Maker:
+def _moment_drawer(now: datetime, *, epoch: bool = False) -> Maker:
     """``rng.moment_between(start, now)`` with ``start`` the later of ``now - HISTORY`` and
     ``after`` (at most ``now``), in epoch seconds: the run's bounds are converted once and
     ``after`` once per object (a gap's rows all follow the same parent), not per value. The same
-    draw and the same datetime, zone included, as ``moment_between``."""
+    draw and the same datetime, zone included, as ``moment_between``; ``epoch``: that datetime's
+    whole seconds since 1970 instead (what ``FillContext.add_tuples`` takes), no datetime made."""
     start = now - HISTORY
     high = math.floor(now.timestamp())
     earliest, start_zone = math.ceil(start.timestamp()), start.tzinfo or UTC
@@ -533,10 +534,37 @@ def _moment_drawer(now: datetime) -> Maker:
             low += int(rng.random() * (high - low + 1))
         return _from_timestamp(low, zone)
 
-    return moment
+    if not epoch:
+        return moment
+
+    def seconds(rng: Rand, row: Any, parent: Any, after: datetime | None) -> int:
+        if after is None or not after > start:
+            low = earliest
+        elif after is last[0]:
+            low = last[1]
+        else:
+            low = now_low if now < after else math.ceil(after.timestamp())
+            last[:] = after, low, None
+        if high > low:
+            low += int(rng.random() * (high - low + 1))
+        return low
+
+    return seconds
 
 
 _from_timestamp = datetime.fromtimestamp
+
+
+@dataclass(frozen=True)
+class BoundRows:
+    """``RowMaker.bind_tuples``: ``complete(row, rng, parent, after)`` fills a row dict that
+    gives the first of ``names`` (the provided values, in that order), after which
+    ``tuple(row.values())`` holds every one of ``names``' values in that order, the ``epoch``
+    fields as whole seconds since 1970: what ``FillContext.add_tuples`` takes."""
+
+    complete: Completer
+    names: tuple[str, ...]
+    epoch: frozenset[str]
 
 
 class RowMaker:
@@ -591,6 +619,9 @@ class RowMaker:
         self._present = frozenset(provided) | generated
         # A generated time comes after the rows the row points at (a review after its product).
         timed = any(isinstance(f, models.DateField) for f, _make in self.fields)
+        #: Whether a value it makes may depend on the times it is given (``after``): a date or
+        #: time among the fields it makes. Rows without one need no time read for them.
+        self.timed = timed
         self.relations = [
             (field.attname, field.related_model)
             for field in opts.concrete_fields
@@ -716,6 +747,24 @@ class RowMaker:
             times.append(after)
         return self._moment(rng, row, parent, max(times) if times else None)
 
+    def _last_seconds(self, epoch: frozenset[str]) -> Maker:
+        """``_last_moment`` in epoch seconds, for a row whose ``epoch`` fields hold seconds: the
+        latest of those is made a datetime once per row, compared with the row's datetimes, and
+        drawn after as ``_last_moment`` draws (the instant is what the bound reads, not its
+        zone)."""
+        seconds = _moment_drawer(self.ctx.now, epoch=True)
+
+        def make(rng: Rand, row: dict[str, Any], parent: Any, after: datetime | None) -> int:
+            times = [v for v in row.values() if isinstance(v, datetime)]
+            held = [row[name] for name in epoch if row.get(name) is not None]
+            if held:
+                times.append(_from_timestamp(max(held), UTC))
+            if after is not None:
+                times.append(after)
+            return seconds(rng, row, parent, max(times) if times else None)
+
+        return make
+
     def _relation_maker(self, field: models.Field, *, static: bool = False) -> Maker:
         """A required foreign key's value: a candidate by a keyed draw, the first that passes
         the pick filter and no uniqueness rule holds. Kept makers read the candidates and the
@@ -830,14 +879,57 @@ class RowMaker:
             bound = self._bound = self.bind()
         bound(row, rng, parent, after)
 
-    def bind(self, *, static: bool = False) -> Completer:
+    def epoch_fields(self) -> frozenset[str]:
+        """The generated DateTimeFields whose values ``bind(epoch=...)`` may draw as whole
+        seconds since 1970: those the engine draws itself (no field spec), unless a uniqueness
+        rule of the model holds a DateTimeField (its claimed values are datetimes)."""
+        opts = self.model._meta
+        timed_rules = any(
+            isinstance(opts.get_field(name), models.DateTimeField)
+            for names in unique_sets(self.model)
+            for name in names
+        )
+        if timed_rules:
+            return frozenset()
+        return frozenset(
+            field.attname
+            for field, _make in self.fields
+            if isinstance(field, models.DateTimeField) and self._spec(field) is NOT_PROVIDED
+        )
+
+    @property
+    def reads_own_rows(self) -> bool:
+        """Whether completing a row may read rows of its own model (a key to its own model, or
+        its times): a caller that holds rows back before queueing them would hide them."""
+        own = self.model._meta.concrete_model
+        return any(
+            field.is_relation and field.related_model._meta.concrete_model is own
+            for field, _make in self.fields
+        ) or any(model._meta.concrete_model is own for _attname, model in self.relations)
+
+    def bind_tuples(self, given: tuple[str, ...]) -> BoundRows:
+        """``bind(static=True)`` for rows that become tuples (see ``BoundRows``): a row dict
+        that gives exactly ``given``, in that order, is completed with the same draws, its
+        engine-drawn times as epoch seconds."""
+        epoch = self.epoch_fields()
+        names = (*given, *(field.attname for field, _make in self.fields))
+        return BoundRows(self.bind(static=True, epoch=epoch), names, epoch)
+
+    def bind(self, *, static: bool = False, epoch: frozenset[str] = frozenset()) -> Completer:
         """``complete`` with what its values need resolved once: each field's first draw without
         a retry check, the unique sets read at the first row, a key per rule taken by
         ``itemgetter``, related rows' times folded in as each key is set. The same draws in the
         same order as ``complete``. ``static``: the caller writes no rows of the models the row
         points at while it uses the result (a declarative fill writes only its own model), so
-        their candidates are read once, at the first pick, instead of checked per value."""
-        makers = [(field.attname, self._first_maker(field, static)) for field, _ in self.fields]
+        their candidates are read once, at the first pick, instead of checked per value.
+        ``epoch``: fields of ``epoch_fields()`` whose times are made as whole seconds since 1970
+        (the same instants), for a caller that queues tuples (``bind_tuples``)."""
+        makers = [
+            (field.attname, self._epoch_maker(field, epoch))
+            if field.attname in epoch
+            else (field.attname, self._first_maker(field, static))
+            for field, _ in self.fields
+        ]
         get = self.get
         # Related rows' times, per key of the row that points at a timed model.
         times_cells: dict[str, list[dict[Any, datetime]]] = {}
@@ -908,6 +1000,12 @@ class RowMaker:
                     claimed.add(key)
 
         return complete
+
+    def _epoch_maker(self, field: models.Field, epoch: frozenset[str]) -> Maker:
+        """An engine-drawn DateTimeField's maker in epoch seconds: the draws of its kept maker."""
+        if getattr(field, "auto_now", False):
+            return self._last_seconds(epoch)
+        return _moment_drawer(self.ctx.now, epoch=True)
 
     def _first_maker(self, field: models.Field, static: bool) -> Maker:
         """A field's maker for a row's first draw (see ``bind``): the same draws as the kept

@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.db.models import OuterRef, Q
+from django.test.utils import isolate_apps
 
 from mentara_seed import declarative
 from mentara_seed.fill import FillContext, _fast_time_reads
@@ -103,6 +104,7 @@ def old_moment(now: datetime, rng: Rand, after: datetime | None) -> datetime:
 )
 def test_times_in_epoch_seconds_are_the_draws_moment_between_made(now: datetime) -> None:
     draw = _moment_drawer(now)
+    in_seconds = _moment_drawer(now, epoch=True)
     rng = random.Random(now.microsecond)
     zones = [UTC, timezone(timedelta(hours=-3)), timezone(timedelta(hours=9))]
     afters: list[datetime | None] = [None, now, now - HISTORY, now - HISTORY - timedelta(days=3)]
@@ -113,6 +115,7 @@ def test_times_in_epoch_seconds_are_the_draws_moment_between_made(now: datetime)
         afters.append((now + offset).astimezone(rng.choice(zones)))
     for index, after in enumerate(afters):
         old_rng, new_rng = Rand(0, "moment", index), Rand(0, "moment", index)
+        seconds_rng = Rand(0, "moment", index)
         # The same object twice (a gap's rows follow one parent), then an equal one.
         same = [after, after, None if after is None else after + timedelta(0)]
         for value in same:
@@ -120,7 +123,10 @@ def test_times_in_epoch_seconds_are_the_draws_moment_between_made(now: datetime)
             new = draw(new_rng, {}, None, value)
             assert new == old and new.tzinfo == old.tzinfo, (now, value)
             assert new.isoformat() == old.isoformat()
-        assert new_rng.getstate() == old_rng.getstate()
+            # In epoch seconds (the tuples' form): the same instant, whole seconds.
+            seconds = in_seconds(seconds_rng, {}, None, value)
+            assert type(seconds) is int and datetime.fromtimestamp(seconds, UTC) == old
+        assert new_rng.getstate() == old_rng.getstate() == seconds_rng.getstate()
 
 
 # First text draws -----------------------------------------------------------------------------
@@ -272,3 +278,133 @@ def test_sqlite_datetimes_read_while_filling_are_djangos() -> None:
     assert [v.isoformat() for v in fast_read] == [v.isoformat() for v in django_read]
     assert all(v.tzinfo is UTC for v in fast_read)
     del ctx
+
+
+# Rows as tuples -------------------------------------------------------------------------------
+
+
+def _shop_entities() -> tuple[list[Customer], list[Product]]:
+    sellers = [
+        Customer.objects.create(
+            email=f"u{n}@example.org", first_name="U", last_name=f"{n}", tier="basic"
+        )
+        for n in range(6)
+    ]
+    products = [
+        Product.objects.create(
+            sku=f"T{n}",
+            name="P",
+            description="d",
+            price=5,
+            stock=1,
+            status="live",
+            seller=sellers[n % 6],
+        )
+        for n in range(4)
+    ]
+    # Times before the run's now, some within the history a row's times are drawn in, so a
+    # drawn time's bound depends on them.
+    for n, seller in enumerate(sellers):
+        seller.joined_at = NOW - timedelta(days=400 - 90 * n, seconds=n * 7919)
+        Customer.objects.filter(pk=seller.pk).update(joined_at=seller.joined_at)
+    for n, product in enumerate(products):
+        product.created_at = NOW - timedelta(days=200 - 60 * n, seconds=n * 104729)
+        Product.objects.filter(pk=product.pk).update(created_at=product.created_at)
+    return sellers, products
+
+
+def _as_datetimes(row: tuple, names: tuple[str, ...], epoch: frozenset[str]) -> dict[str, Any]:
+    return {
+        name: datetime.fromtimestamp(value, UTC) if name in epoch else value
+        for name, value in zip(names, row, strict=True)
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "given", "picks"),
+    [
+        (Review, ("product_id",), {"author": ~Q(pk=OuterRef("seller"))}),  # a pick, a pair
+        (Order, ("customer_id",), None),  # a unique number, times after the parent's
+        (Product, (), None),  # a population: auto_now after auto_now_add, a picked seller
+        (Customer, (), None),  # an email made from the row's names
+    ],
+)
+def test_bound_tuples_are_the_bound_dicts_in_column_order(model: Any, given: Any, picks) -> None:
+    """``bind_tuples`` (what the declarative fills queue) makes the rows ``bind`` makes, draw
+    for draw: the same values in ``names``' order, engine-drawn times as the epoch seconds of
+    the same instants."""
+    sellers, products = _shop_entities()
+    parents = products if model is Review else sellers
+
+    def rows(tuples: bool) -> tuple[list[Any], Any]:
+        ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+        ctx.load_entities(Product, [p.pk for p in products], {"seller"})
+        maker = ctx.row_maker(model, frozenset(given), None, picks)
+        bound = maker.bind_tuples(given) if tuples else None
+        complete = bound.complete if bound is not None else maker.bind(static=True)
+        made = []
+        for parent in parents:
+            rng = Rand(0, "rows", parent.pk)
+            after = getattr(parent, "created_at", getattr(parent, "joined_at", None))
+            for _ in range(4 if model is Review else 3):
+                row: dict[str, Any] = dict.fromkeys(given, parent.pk)
+                complete(row, rng, parent if given else None, after if given else None)
+                made.append(tuple(row.values()) if tuples else row)
+        return made, bound
+
+    dicts, _ = rows(False)
+    tuples, bound = rows(True)
+    assert bound.names[: len(given)] == given and len(set(bound.names)) == len(bound.names)
+    assert bound.epoch and all(
+        isinstance(row[bound.names.index(n)], int) for row in tuples for n in bound.epoch
+    )
+    assert [_as_datetimes(row, bound.names, bound.epoch) for row in tuples] == dicts
+    assert [tuple(row) for row in dicts] == [bound.names] * len(dicts)  # the key order
+
+
+@pytest.mark.django_db
+def test_a_unique_rule_over_a_time_keeps_its_times_as_datetimes() -> None:
+    """Claimed values of a rule holding a DateTimeField are datetimes read back: rows whose
+    times were seconds would never match them."""
+    ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+    maker = ctx.row_maker(Order, frozenset({"customer_id"}))
+    assert maker.epoch_fields() == {"placed_at"}
+    try:
+        Order._meta.unique_together = (("customer", "placed_at"),)
+        assert RowMaker(ctx, Order, frozenset({"customer_id"})).epoch_fields() == frozenset()
+    finally:
+        Order._meta.unique_together = ()
+
+
+@isolate_apps("tests.declarative_app")
+def test_only_a_key_to_its_own_model_makes_a_row_read_its_own_model() -> None:
+    """Such a row may point at the one made before it: the fills queue it before the next."""
+
+    class Reply(models.Model):
+        parent = models.ForeignKey("self", on_delete=models.CASCADE)
+        text = models.TextField()
+
+        class Meta:
+            app_label = "shop"
+
+        def __str__(self) -> str:
+            return str(self.pk)
+
+    class TimedReply(models.Model):
+        parent = models.ForeignKey("self", on_delete=models.CASCADE)
+        created_at = models.DateTimeField(auto_now_add=True)
+
+        class Meta:
+            app_label = "shop"
+
+        def __str__(self) -> str:
+            return str(self.pk)
+
+    ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+    for model in (Customer, Product, Order, Review):
+        assert not ctx.row_maker(model, frozenset()).reads_own_rows
+    assert RowMaker(ctx, Reply, frozenset()).reads_own_rows  # it picks its parent
+    assert not RowMaker(ctx, Reply, frozenset({"parent_id"})).reads_own_rows
+    # Given its parent, it still reads the parent's time, which a row just made may hold.
+    assert RowMaker(ctx, TimedReply, frozenset({"parent_id"})).reads_own_rows

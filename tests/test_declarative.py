@@ -19,9 +19,11 @@ from django.db import models
 from django.db.models import OuterRef, Q
 
 import mentara_seed
-from mentara_seed import ConfigurationError, Requirement, Seeder, SeedRegistry
+from mentara_seed import ConfigurationError, Requirement, Seeder, SeedRegistry, declarative
+from mentara_seed.columns import tuple_dicts
+from mentara_seed.fill import FillContext
 from mentara_seed.plan import build_steps
-from mentara_seed.values import evaluate, q_paths
+from mentara_seed.values import RowMaker, evaluate, q_paths
 from tests.conftest import NOW, content_dump, table_dump
 from tests.databases import fresh_databases
 from tests.declarative_app import seeding
@@ -441,3 +443,73 @@ def test_a_dry_run_predicts_the_automatic_fills_and_writes_nothing():
 
     assert predicted.added == real.added
     assert predicted.satisfied and real.satisfied
+
+
+def test_the_fills_queue_tuples_that_write_what_dicts_wrote(monkeypatch, settings):
+    """The automatic fills queue their rows as tuples (``add_tuples``' path, engine-drawn times
+    as epoch seconds), never a dict; queued instead as the dicts they stand for (the path they
+    replaced), or one at a time (the path of rows that point at their own model), every row
+    comes out the same."""
+    # Batches of 7: rows held back by a fill cross batch boundaries.
+    settings.MENTARA_SEED = {**settings.MENTARA_SEED, "BATCH_SIZE": 7}
+    queued: Counter[str] = Counter()
+    queue_tuples = FillContext._queue_tuples
+
+    def counted(self: FillContext, model: Any, names: Any, epoch: Any, rows: Any) -> None:
+        queued[model._meta.label] += len(rows)
+        queue_tuples(self, model, names, epoch, rows)
+
+    def refused(self: FillContext, model: Any, row: Any) -> None:
+        raise AssertionError(f"a dict queued for {model._meta.label}")
+
+    def wipe() -> None:
+        Tag.objects.all().delete()
+        Customer.objects.all().delete()  # and, by cascade, every other shop row
+        assert not any(model.objects.exists() for model in shop_models())
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FillContext, "_queue_tuples", counted)
+        patch.setattr(FillContext, "_add_row", refused)
+        report = seed()
+    assert report.satisfied
+    assert sum(queued.values()) == sum(report.added.values()) > 60
+    assert queued["shop.Review"] == report.added["shop.Review"] > 0
+    as_tuples = content_dump(SHOP, include_auto_created=True)
+
+    def as_dicts(self: declarative._TupleSink) -> list[tuple]:
+        names, epoch = self.appender.names, self.appender.epoch
+        for row in tuple_dicts(names, epoch, self.rows):
+            self.ctx._add_row(self.model, row)
+        self.rows = []
+        return self.rows
+
+    wipe()
+    with monkeypatch.context() as patch:
+        patch.setattr(declarative._TupleSink, "queue", as_dicts)
+        assert seed().satisfied
+    assert content_dump(SHOP, include_auto_created=True) == as_tuples
+
+    wipe()
+    with monkeypatch.context() as patch:
+        patch.setattr(RowMaker, "reads_own_rows", property(lambda self: True))
+        assert seed().satisfied
+    assert content_dump(SHOP, include_auto_created=True) == as_tuples
+
+
+def test_entities_times_are_read_only_for_rows_that_draw_a_time(monkeypatch):
+    """An entity's own time bounds its children's times: rows without a time of their own (an
+    order's items, a profile, plain links) need no read of it."""
+    read: list[str] = []
+    parent_times = declarative._parent_times
+
+    def recorded(ctx: Any, seeder: Any, gaps: Any) -> Any:
+        read.append(gaps[0].step.id)
+        return parent_times(ctx, seeder, gaps)
+
+    monkeypatch.setattr(declarative, "_parent_times", recorded)
+    assert seed().satisfied
+    assert sorted(read) == [
+        "shop.Customer.favorites",
+        "shop.Customer.orders",
+        "shop.Product.reviews",
+    ]

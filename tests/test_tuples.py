@@ -10,11 +10,12 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 import mentara_seed
 from mentara_seed import ConfigurationError, FillContext, Gap, SeedRegistry, jobs
-from mentara_seed.columns import utc_text
+from mentara_seed.columns import _decimal_converter, utc_text
 from mentara_seed.jobs import WorkerContext, _replay, replaying
 from mentara_seed.writers import PostgresCopyWriter
 from tests.conftest import NOW
@@ -436,3 +437,22 @@ def test_an_appender_refuses_a_row_of_the_wrong_length():
     with pytest.raises(ConfigurationError, match="has no field 'nope'"):
         ctx.appender(Book, ("nope",))
     assert not ctx._buffers
+
+
+def test_a_decimal_column_is_what_djangos_preparation_gives():
+    """Finite Decimals pass as they are where the backend hands them to its driver unchanged;
+    every value comes out as Django's preparation makes it, of the same type and text."""
+
+    class Sub(Decimal):
+        pass
+
+    field = Loan._meta.get_field("fee")
+    convert = _decimal_converter(field, connection)
+    if connection.vendor in ("sqlite", "mysql"):  # where Decimals are not native to the writer
+        assert convert.many is not None
+    values = [Decimal("3.50"), Decimal("-0"), Decimal("1E+2"), None, 7, "4.25", 2.5, Sub("1.5")]
+    expected = [None if v is None else field.get_db_prep_save(v, connection) for v in values]
+    made = convert.column(values)
+    assert [(type(v), str(v)) for v in made] == [(type(v), str(v)) for v in expected]
+    with pytest.raises(ValidationError):
+        convert.column([Decimal("NaN")])
