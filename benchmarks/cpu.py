@@ -54,14 +54,31 @@ def fresh_database(backend: str, name: str, host: str) -> str:
     return f"sqlite:///{path}"
 
 
-def backend_cpu(connection: Any) -> float | None:
+def backend_cpu(connection: Any) -> tuple[int, float] | None:
+    """The PostgreSQL backend's pid and CPU seconds so far (None on other backends)."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drop_database(backend: str, name: str, host: str) -> None:
+    if backend == "postgres":
+        subprocess.run(
+            ["psql", "-q", "-h", host, "-U", "postgres", "-d", "postgres",
+             "-c", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            check=True,
+        )  # fmt: skip
+    elif backend == "mysql":
+        subprocess.run(
+            ["mysql", f"-h{host}", "-uroot", "-e", f"DROP DATABASE IF EXISTS `{name}`"], check=True
+        )
+    else:
+        for suffix in ("", ".mentara-seed.lock"):  # the file, and the run lock's file beside it
+            Path(f"/tmp/{name}.sqlite3{suffix}").unlink(missing_ok=True)
 
 
 def cpu(usage: resource.struct_rusage) -> float:
@@ -70,7 +87,12 @@ def cpu(usage: resource.struct_rusage) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="bench_cpu", help="the database's (or file's) name")
+    parser.add_argument(
+        "--db",
+        default=f"bench_cpu_{os.getpid()}",
+        help="the database's (or file's) name: dropped first, and dropped after unless --keep",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database after the build")
     parser.add_argument("--scale", type=int, default=20)
     parser.add_argument("--backend", choices=["postgres", "sqlite", "mysql"], default="postgres")
     parser.add_argument("--host", default="127.0.0.1")
@@ -102,15 +124,22 @@ def main() -> None:
     workers = cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - workers_before
     server_after = backend_cpu(connection)
     report = json.loads(out.getvalue())
+    # The same backend before and after, or its CPU says nothing about this build.
+    server = (
+        None
+        if server_before is None or server_after is None or server_before[0] != server_after[0]
+        else round(server_after[1] - server_before[1], 2)
+    )
+    connection.close()
+    if not args.keep:
+        drop_database(args.backend, args.db, args.host)
     print(
         json.dumps(
             {
                 "wall": round(wall, 2),
                 "py_cpu": round(own, 2),
                 "workers_cpu": round(max(workers, 0.0), 2),
-                "server_cpu": None
-                if server_before is None or server_after is None
-                else round(server_after - server_before, 2),
+                "server_cpu": server,
                 "rows": sum(report["added"].values()),
                 "load": round(os.getloadavg()[0], 2),
             }

@@ -238,8 +238,9 @@ class PostgresBulkLoads(BulkLoads):
     on the referenced tables), so no SELECT, and no INSERT or UPDATE, ever queues behind it.
     """
 
-    #: How many times a key's check locks its referenced rows again when one turned up
-    #: (another session committed it) between the lock and the anti-join.
+    #: How many times in all a key's check locks its referenced rows before the step fails,
+    #: when each time a referenced row turned up (another session committed it) between the
+    #: lock and the anti-join.
     max_check_rounds = 3
     #: work_mem of the end-of-step checks.
     check_work_mem = "32MB"
@@ -332,8 +333,17 @@ class PostgresBulkLoads(BulkLoads):
             with connections[self.using].cursor() as cursor, self._work_mem(cursor):
                 cursor.execute("SELECT pg_current_xact_id()::text")
                 xid = str(int(cursor.fetchone()[0]) % 2**32)
+                # The tables this step wrote, named as the keys name their parents: only in
+                # those can a parent row be ours (an xmin is 32 bits: after wraparound a frozen
+                # row elsewhere may show our id, and must be locked all the same).
+                quote = connections[self.using].ops.quote_name
+                cursor.execute(
+                    "SELECT coalesce(array_agg(t::regclass::text), '{}') FROM unnest(%s::text[]) t",
+                    [[quote(table) for table in self._rows]],
+                )
+                written = frozenset(cursor.fetchone()[0])
                 for table, keys in sorted(unchecked.items()):
-                    self._check_table(cursor, table, keys, xid)
+                    self._check_table(cursor, table, keys, xid, written)
         finally:
             self.reset()
 
@@ -355,21 +365,30 @@ class PostgresBulkLoads(BulkLoads):
         cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
     def _check_table(
-        self, cursor: Any, table: str, keys: list[tuple[str, str, str, str, str]], xid: str
+        self,
+        cursor: Any,
+        table: str,
+        keys: list[tuple[str, str, str, str, str]],
+        xid: str,
+        written: frozenset[str],
     ) -> None:
         # The load's rows are the table's rows this transaction wrote (their xmin is its id)
         # when their number is the number the writer sent; anything else (rows written in a
         # savepoint, or by other means) checks them all. The first key's statement counts them.
         ours = True
         for index, key in enumerate(keys):
-            rows, values, locked = self._lock_referenced(cursor, table, key, xid, ours=ours)
+            # Parent rows this transaction wrote need no lock (see _lock_referenced).
+            own = xid if key[2] in written else None
+            rows, values, locked = self._lock_referenced(cursor, table, key, xid, own, ours=ours)
             if index == 0 and rows != self._rows.get(table):
                 ours = False
-                rows, values, locked = self._lock_referenced(cursor, table, key, xid, ours=ours)
+                rows, values, locked = self._lock_referenced(
+                    cursor, table, key, xid, own, ours=ours
+                )
             rounds = 0
             while True:
                 if locked != values:
-                    locked += self._count_own_parents(cursor, table, key, xid, ours=ours)
+                    locked += self._count_own_parents(cursor, table, key, xid, own, ours=ours)
                 if locked == values:
                     break
                 self._name_dangling(cursor, table, key, xid, ours=ours)
@@ -382,7 +401,9 @@ class PostgresBulkLoads(BulkLoads):
                         f"foreign key {name}: the rows of {parent} that {table}.{column}"
                         " references kept changing while they were checked"
                     )
-                _rows, values, locked = self._lock_referenced(cursor, table, key, xid, ours=ours)
+                _rows, values, locked = self._lock_referenced(
+                    cursor, table, key, xid, own, ours=ours
+                )
 
     def _name_dangling(
         self,
@@ -417,6 +438,7 @@ class PostgresBulkLoads(BulkLoads):
         table: str,
         key: tuple[str, str, str, str, str],
         xid: str,
+        own: str | None,
         *,
         ours: bool,
     ) -> tuple[int, int, int]:
@@ -431,18 +453,23 @@ class PostgresBulkLoads(BulkLoads):
 
         A parent row this transaction wrote is not locked: no other transaction sees it, so none
         can delete it or change its key (a version of ours that replaced a committed row holds
-        that row's lock already). The per-row checks would lock it for nothing."""
+        that row's lock already). The per-row checks would lock it for nothing. ``own`` is our
+        id when the parent is a table this step wrote, else None: every referenced row is
+        locked (an xmin is 32 bits, and a frozen row may show our id after wraparound; in a
+        table the step wrote such a row would still go unlocked, a window of one transaction
+        in 2^32)."""
         _name, column, parent, parent_column, only = key
         quote = connections[self.using].ops.quote_name
         restrict, params = (" WHERE c.xmin = %s::xid", [xid]) if ours else ("", [])
+        theirs, own_params = (" WHERE p.xmin <> %s::xid", [own]) if own else ("", [])
         cursor.execute(
             f"WITH keys AS MATERIALIZED (SELECT c.{quote(column)} AS k, count(*) AS n"
             f" FROM ONLY {quote(table)} c{restrict} GROUP BY c.{quote(column)} ORDER BY 1),"
             f" locked AS (SELECT 1 FROM keys JOIN {only}{parent} p"
-            f" ON p.{quote(parent_column)} = keys.k WHERE p.xmin <> %s::xid FOR KEY SHARE OF p)"
+            f" ON p.{quote(parent_column)} = keys.k{theirs} FOR KEY SHARE OF p)"
             f" SELECT (SELECT coalesce(sum(n), 0) FROM keys), (SELECT count(k) FROM keys),"
             f" (SELECT count(*) FROM locked)",
-            [*params, xid],
+            [*params, *own_params],
         )
         rows, values, locked = cursor.fetchone()
         return int(rows), int(values), int(locked)
@@ -453,11 +480,14 @@ class PostgresBulkLoads(BulkLoads):
         table: str,
         key: tuple[str, str, str, str, str],
         xid: str,
+        own: str | None,
         *,
         ours: bool,
     ) -> int:
         """How many distinct values of the load's rows reference a row this transaction
-        wrote (which ``_lock_referenced`` leaves unlocked)."""
+        wrote (which ``_lock_referenced`` leaves unlocked; none when ``own`` is None)."""
+        if own is None:
+            return 0
         _name, column, parent, parent_column, only = key
         quote = connections[self.using].ops.quote_name
         restrict, params = (" AND c.xmin = %s::xid", [xid]) if ours else ("", [])
@@ -466,7 +496,7 @@ class PostgresBulkLoads(BulkLoads):
             f" FROM ONLY {quote(table)} c WHERE c.{quote(column)} IS NOT NULL{restrict}) keys"
             f" JOIN {only}{parent} p ON p.{quote(parent_column)} = keys.k"
             f" WHERE p.xmin = %s::xid",
-            [*params, xid],
+            [*params, own],
         )
         return int(cursor.fetchone()[0])
 

@@ -247,11 +247,12 @@ class Pending:
 
 class HeldCopies:
     """Workers' COPY data, held per table until a batch's worth has come (or something else is
-    written to the table, or the step ends), then written at once: the first write of a table
-    in the step is as large as a serial run's first batch, so it becomes a bulk load when the
-    serial run's would (a chunk's rows alone may be too few, and every row would then be
-    checked by the foreign keys' triggers), and the parent's COPY switches tables once a
-    batch, as a serial run's does, not once a chunk."""
+    written to the table, or the step ends), then written at once: unless rows of another kind
+    reach the table first, the first write of a table in the step is as large as a serial
+    run's first batch, so it becomes a bulk load when the serial run's would (a chunk's rows
+    alone may be too few, and every row would then be checked by the foreign keys' triggers),
+    and the parent's COPY switches tables once a batch, as a serial run's does, not once a
+    chunk."""
 
     def __init__(self, ctx: FillContext, *, hold: bool = True) -> None:
         self.ctx = ctx
@@ -487,11 +488,14 @@ class WorkerContext(FillContext):
                 record = [_ADD, model, names, [], False, epoch]
                 self.records.append(record)
                 # Rows of the model that come later join this record or a later one, never an
-                # earlier one: a table's rows keep their order.
+                # earlier one: a table's rows keep their order. A record that is not grouped
+                # ends every group: completing its fields as the parent writes it may read any
+                # table (a key picked among a grouped table's rows), and must see only the rows
+                # a serial run has queued by then.
                 if self._groups(model, names):
                     self._open[model] = record
                 else:
-                    self._open.pop(model, None)
+                    self._open.clear()
         record[3] += rows
         if self._next_pending:
             # Rows made after an insert may refer to its placeholders (found in _finished).
@@ -499,8 +503,9 @@ class WorkerContext(FillContext):
 
     def _groups(self, model: type[models.Model], names: tuple[str, ...]) -> bool:
         """Whether rows of ``model`` setting ``names`` may join a record made before records of
-        other models: when the worker encodes them as COPY data, whose writing depends on
-        nothing but their table's order (no field to complete, no unique value to track). A
+        other models that are grouped too: when the worker encodes them as COPY data, whose
+        writing depends on nothing but their table's order (no field to complete, no unique
+        value to track); a record that is not grouped ends every group (``_queue_tuples``). A
         fill that alternates a conversation's participants and messages then sends two large
         records, not two per conversation, and the parent switches its COPY between the two
         tables as often as a serial run does, not per conversation. An insert ends every

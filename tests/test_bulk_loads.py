@@ -580,6 +580,10 @@ def test_postgres_a_parent_the_step_wrote_is_checked_but_not_locked(monkeypatch)
         assert xmax_of("mentara_post", post.pk) == 0  # referenced by nothing new
     assert bulk_loads_begun(queries)
     assert anti_joins(queries) == []  # every value found its row
+    # Only a table the step wrote may hold rows of ours: the users' lock exempts none (a
+    # frozen row may show our 32-bit id after wraparound), the posts' lock exempts ours.
+    locks = [q["sql"] for q in queries.captured_queries if "FOR KEY SHARE" in q["sql"]]
+    assert {("post_id" in sql, "p.xmin" in sql) for sql in locks} == {(True, True), (False, False)}
     assert Comment.objects.filter(post__in=posts).count() == 6
     with (
         pytest.raises(IntegrityError, match=rf"mentara_comment\.post_id = {post.pk + 1000}\b"),

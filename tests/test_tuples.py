@@ -456,3 +456,64 @@ def test_a_decimal_column_is_what_djangos_preparation_gives():
     assert [(type(v), str(v)) for v in made] == [(type(v), str(v)) for v in expected]
     with pytest.raises(ValidationError):
         convert.column([Decimal("NaN")])
+
+
+@pytest.mark.backend("postgresql")  # workers encode (and so group) COPY data on PostgreSQL only
+def test_a_workers_grouped_rows_never_overtake_a_record_whose_completion_reads_their_table(
+    monkeypatch,
+):
+    """Rows a worker groups never join a record made before rows of another table whose fields
+    are completed when written: that completion (here a loan's book, picked among the books)
+    reads the grouped table, and must see the rows a serial run has written by then, not
+    later ones."""
+    author = Author.objects.create(name="A", email="a@example.org")
+    Book.objects.bulk_create(
+        Book(author=author, title=f"old{n}", isbn=str(n), pages=n) for n in range(20)
+    )
+    complete = ("author_id", "title", "isbn", "pages")
+    loan = ("reference", "fee", "due", "lent_at")
+
+    def loans(first: int) -> list[tuple[Any, ...]]:
+        return [(UUID(int=n), Decimal("1.00"), NOW.date(), NOW) for n in (first, first + 1)]
+
+    def calls(ctx: FillContext) -> None:
+        ctx.add_tuples(Book, complete, [(author.pk, "b1", "b1", 1)])
+        ctx.add_tuples(Loan, loan, loans(1))
+        ctx.add_tuples(Book, complete, [(author.pk, "b2", "b2", 2)])
+        ctx.add_tuples(Loan, loan, loans(3))
+
+    def small_context() -> FillContext:
+        return FillContext(using="default", mode="light", now=NOW, seed=0, batch_size=2)
+
+    def written() -> list[tuple[str, str]]:
+        return list(Loan.objects.order_by("pk").values_list("reference", "book__title"))
+
+    def serial() -> list[tuple[str, str]]:
+        ctx = small_context()
+        calls(ctx)
+        ctx.flush()
+        return written()
+
+    expected = rolled_back(serial)
+    assert len(expected) == 4
+    monkeypatch.setattr(
+        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
+    )
+    worker = small_context()
+    worker.__class__ = WorkerContext
+    worker.begin_chunk()
+    calls(worker)
+    # The second book starts a record of its own, after the loans' first.
+    assert [(record[1], len(record[3])) for record in worker.records] == [
+        (Book, 1),
+        (Loan, 2),
+        (Book, 1),
+        (Loan, 2),
+    ]
+    records = [jobs._finished(worker, record) for record in worker.records]
+    parent = small_context()
+    with parent.writing(), replaying(parent) as held:
+        _replay(parent, records, held)
+        held.write_all()
+        parent.flush()
+    assert written() == expected
