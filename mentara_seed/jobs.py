@@ -42,6 +42,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from django.db import connections, models
+from django.db.models.fields import NOT_PROVIDED
 
 from .auditing import Gap, Step
 from .columns import PSYCOPG_NATIVE_FIELDS, column_plan
@@ -457,9 +458,12 @@ class WorkerContext(FillContext):
     _open: dict[type[models.Model], list[Any]]
     #: Per model and fields: whether its rows may be grouped (see ``_groups``).
     _groupable: dict[tuple[type[models.Model], tuple[str, ...]], bool]
+    #: Per model and fields: whether completing its rows may read other tables.
+    _reads: dict[tuple[type[models.Model], tuple[str, ...]], bool]
 
     def begin_chunk(self) -> None:
-        self.records, self._next_pending, self._open, self._groupable = [], 0, {}, {}
+        self.records, self._next_pending, self._open = [], 0, {}
+        self._groupable, self._reads = {}, {}
 
     def add(self, model: type[models.Model], /, **values: Any) -> None:
         # Consecutive rows of one model with the same fields travel as one record of value
@@ -488,14 +492,15 @@ class WorkerContext(FillContext):
                 record = [_ADD, model, names, [], False, epoch]
                 self.records.append(record)
                 # Rows of the model that come later join this record or a later one, never an
-                # earlier one: a table's rows keep their order. A record that is not grouped
-                # ends every group: completing its fields as the parent writes it may read any
-                # table (a key picked among a grouped table's rows), and must see only the rows
-                # a serial run has queued by then.
+                # earlier one: a table's rows keep their order. A record whose completion reads
+                # other tables (a key picked among a grouped table's rows) ends every group: it
+                # must see only the rows a serial run has queued by then.
                 if self._groups(model, names):
                     self._open[model] = record
-                else:
+                elif self._reads_others(model, names):
                     self._open.clear()
+                else:
+                    self._open.pop(model, None)
         record[3] += rows
         if self._next_pending:
             # Rows made after an insert may refer to its placeholders (found in _finished).
@@ -518,6 +523,21 @@ class WorkerContext(FillContext):
             completes = self.row_maker(model, frozenset(names)).fields
             found = not completes and not any(m is model for m, _f in self._unique)
             self._groupable[key] = found
+        return found
+
+    def _reads_others(self, model: type[models.Model], names: tuple[str, ...]) -> bool:
+        """Whether completing rows of ``model`` setting ``names`` (as the parent writes them)
+        may read other tables: a key it picks, a time after the rows it points at, or a field
+        spec (a seeder's callable may read anything)."""
+        key = (model, names)
+        found = self._reads.get(key)
+        if found is None:
+            maker = self.row_maker(model, frozenset(names))
+            found = bool(maker.relations) or any(
+                field.is_relation or maker._spec(field) is not NOT_PROVIDED
+                for field, _make in maker.fields
+            )
+            self._reads[key] = found
         return found
 
     def _add_row(self, model: type[models.Model], row: dict[str, Any]) -> None:
