@@ -167,24 +167,7 @@ def test_a_first_text_draw_is_the_draw_of_the_maker_with_the_retry_check(
 def test_a_bound_maker_completes_rows_as_the_kept_one_does() -> None:
     """``bind(static=True)`` (the declarative fills') and ``complete`` (rows seeders leave
     incomplete) give the same rows, picks under a filter and a unique pair included."""
-    sellers = [
-        Customer.objects.create(
-            email=f"c{n}@example.org", first_name="C", last_name=f"{n}", tier="basic"
-        )
-        for n in range(6)
-    ]
-    products = [
-        Product.objects.create(
-            sku=f"S{n}",
-            name="P",
-            description="d",
-            price=5,
-            stock=1,
-            status="live",
-            seller=sellers[n % 6],
-        )
-        for n in range(4)
-    ]
+    _sellers, products = _shop_entities()
 
     def rows(bound: bool) -> list[dict[str, Any]]:
         ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
@@ -284,6 +267,7 @@ def test_sqlite_datetimes_read_while_filling_are_djangos() -> None:
 
 
 def _shop_entities() -> tuple[list[Customer], list[Product]]:
+    """Six customers and four products they sell, with times spread over the run's history."""
     sellers = [
         Customer.objects.create(
             email=f"u{n}@example.org", first_name="U", last_name=f"{n}", tier="basic"

@@ -53,6 +53,31 @@ class Discard(Exception):
     pass
 
 
+def encoding_worker(monkeypatch: Any, make: Any = None) -> WorkerContext:
+    """A ``--jobs`` worker's context as on PostgreSQL, where it encodes rows as COPY data (and
+    so groups them), ready for a chunk's calls."""
+    monkeypatch.setattr(
+        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
+    )
+    worker = (make or context)()
+    worker.__class__ = WorkerContext
+    worker.begin_chunk()
+    return worker
+
+
+def finished(worker: WorkerContext) -> list[list[Any]]:
+    """The worker's records as the parent takes them (encoded where they can be)."""
+    return [jobs._finished(worker, record) for record in worker.records]
+
+
+def replay_in_step(parent: FillContext, records: list[list[Any]]) -> None:
+    """Replay ``records`` through ``parent`` as a step does, and write everything."""
+    with parent.writing(), replaying(parent) as held:
+        _replay(parent, records, held)
+        held.write_all()
+        parent.flush()
+
+
 def rolled_back(build: Any) -> Any:
     """What ``build()`` returns, with everything it wrote rolled back."""
     result = None
@@ -288,14 +313,9 @@ def test_a_workers_rows_that_refer_to_its_inserts_travel_as_copy_data(monkeypatc
         return written()
 
     expected = rolled_back(serial)
-    monkeypatch.setattr(
-        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
-    )
-    worker = context()
-    worker.__class__ = WorkerContext
-    worker.begin_chunk()
+    worker = encoding_worker(monkeypatch)
     calls(worker)
-    records = [jobs._finished(worker, record) for record in worker.records]
+    records = finished(worker)
     assert [(record[0], record[1]) for record in records] == [
         (jobs._INSERT, Author),
         (jobs._COPY, Book),  # the three authors' books, though loans came between them
@@ -354,12 +374,7 @@ def test_a_workers_grouped_rows_never_overtake_rows_of_their_table(monkeypatch):
 
     expected = rolled_back(serial)
     assert expected == ["first", "completed", "last"]
-    monkeypatch.setattr(
-        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
-    )
-    worker = context()
-    worker.__class__ = WorkerContext
-    worker.begin_chunk()
+    worker = encoding_worker(monkeypatch)
     calls(worker)
     assert [(record[1], len(record[3])) for record in worker.records] == [
         (Book, 1),
@@ -367,12 +382,9 @@ def test_a_workers_grouped_rows_never_overtake_rows_of_their_table(monkeypatch):
         (Author, 1),
         (Book, 1),
     ]
-    records = [jobs._finished(worker, record) for record in worker.records]
+    records = finished(worker)
     parent = context()
-    with parent.writing(), replaying(parent) as held:
-        _replay(parent, records, held)
-        held.write_all()
-        parent.flush()
+    replay_in_step(parent, records)
     assert written() == expected
 
 
@@ -382,15 +394,10 @@ def test_what_the_parent_holds_is_written_before_it_reads_the_table(monkeypatch,
     """COPY data the parent holds for a table is written before anything flushes or reads that
     table while it replays (a serial run writes its queued rows first), so the read sees them."""
     author = Author.objects.create(name="A", email="a@example.org")
-    monkeypatch.setattr(
-        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
-    )
-    worker = context()
-    worker.__class__ = WorkerContext
-    worker.begin_chunk()
+    worker = encoding_worker(monkeypatch)
     rows = [(author.pk, "a", "1", 1), (author.pk, "b", "2", 2)]
     worker.add_tuples(Book, ("author_id", "title", "isbn", "pages"), rows)
-    records = [jobs._finished(worker, record) for record in worker.records]
+    records = finished(worker)
     assert [record[0] for record in records] == [jobs._COPY]
     parent = context()
     # As in a step: any statement ends an open COPY first.
@@ -496,12 +503,7 @@ def test_a_workers_grouped_rows_never_overtake_a_record_whose_completion_reads_t
 
     expected = rolled_back(serial)
     assert len(expected) == 4
-    monkeypatch.setattr(
-        jobs, "_ENCODER", (PostgresCopyWriter("default", 5000, bulk_loads=False), {})
-    )
-    worker = small_context()
-    worker.__class__ = WorkerContext
-    worker.begin_chunk()
+    worker = encoding_worker(monkeypatch, small_context)
     calls(worker)
     # The second book starts a record of its own, after the loans' first.
     assert [(record[1], len(record[3])) for record in worker.records] == [
@@ -510,10 +512,7 @@ def test_a_workers_grouped_rows_never_overtake_a_record_whose_completion_reads_t
         (Book, 1),
         (Loan, 2),
     ]
-    records = [jobs._finished(worker, record) for record in worker.records]
+    records = finished(worker)
     parent = small_context()
-    with parent.writing(), replaying(parent) as held:
-        _replay(parent, records, held)
-        held.write_all()
-        parent.flush()
+    replay_in_step(parent, records)
     assert written() == expected
