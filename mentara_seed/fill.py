@@ -12,6 +12,7 @@ import contextlib
 import functools
 import itertools
 import sqlite3
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -116,9 +117,57 @@ class _Run:
         self.rows: list[tuple] = []
 
 
+class _Copied:
+    """Rows a ``--jobs`` worker encoded as binary COPY data (see ``jobs``), queued where the
+    tuples they stand for would be: they count towards the model's batches and are written when
+    a serial run writes those tuples. ``starts`` holds each row's offset in ``data`` (a batch
+    boundary may fall inside them); ``claims`` the values of the columns of ``names`` that a
+    uniqueness rule of the model holds, which the parent claims when it tracks the rule."""
+
+    __slots__ = ("binary", "claims", "count", "data", "epoch", "names", "starts")
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        binary: tuple[int, ...],
+        data: bytearray,
+        starts: array,
+        epoch: frozenset[str] = frozenset(),
+        claims: dict[str, list[Any]] | None = None,
+    ) -> None:
+        self.names, self.binary, self.epoch = names, binary, epoch
+        self.data, self.starts = data, starts
+        self.count = len(starts)
+        self.claims = claims or {}
+
+    def split(self, count: int) -> tuple[_Copied, _Copied]:
+        """The first ``count`` rows, and the rest."""
+        at = self.starts[count]
+        rest = array("q", [start - at for start in self.starts[count:]])
+        head = _Copied(
+            self.names, self.binary, self.data[:at], self.starts[:count], self.epoch,
+            {name: column[:count] for name, column in self.claims.items()},
+        )  # fmt: skip
+        tail = _Copied(
+            self.names, self.binary, self.data[at:], rest, self.epoch,
+            {name: column[count:] for name, column in self.claims.items()},
+        )  # fmt: skip
+        return head, tail
+
+    def extend(self, other: _Copied) -> None:
+        """``other``'s rows after these (the same columns)."""
+        shift = len(self.data)
+        self.data += other.data
+        self.starts.extend(start + shift for start in other.starts)
+        self.count += other.count
+        for name, column in self.claims.items():
+            column.extend(other.claims[name])
+
+
 class _Queue(list):
-    """A model's queued rows in order: row dicts (``add``) and runs of tuples (``add_tuples``);
-    ``rows`` counts the rows, which is what a batch is made of."""
+    """A model's queued rows in order: row dicts (``add``), runs of tuples (``add_tuples``) and
+    rows ``--jobs`` workers encoded (``_Copied``); ``rows`` counts the rows, which is what a
+    batch is made of."""
 
     __slots__ = ("rows",)
 
@@ -473,6 +522,32 @@ class FillContext:
                 del self._buffers[model]
                 self._write(model, buffer, returning=False)
 
+    def _queue_copied(self, model: type[models.Model], copied: _Copied) -> None:
+        """Queue rows a worker encoded as ``_queue_tuples`` would queue the tuples they stand
+        for: behind the model's queued rows, a batch written whenever the queue holds
+        ``batch_size`` rows, so fields are completed, values claimed and rows read at the
+        moments of a serial run."""
+        size = self.batch_size
+        rest: _Copied | None = copied
+        while rest is not None:
+            buffer = self._buffers[model]
+            take = max(size - buffer.rows, 1)
+            part, rest = rest.split(take) if rest.count > take else (rest, None)
+            last = buffer[-1] if buffer else None
+            if (
+                last.__class__ is _Copied
+                and last.names == part.names
+                and last.binary == part.binary
+                and last.epoch == part.epoch
+            ):
+                last.extend(part)
+            else:
+                buffer.append(part)
+            buffer.rows += part.count
+            if buffer.rows >= size:
+                del self._buffers[model]
+                self._write(model, buffer, returning=False)
+
     def insert(self, model: type[M], rows: Sequence[dict[str, Any]]) -> list[M]:
         """Insert rows now and return them with primary keys (for rows that others refer to)."""
         self.flush(model)
@@ -513,12 +588,16 @@ class FillContext:
     def _write(self, model: type[M], rows: list[Any], *, returning: bool) -> list[M]:
         if not rows:
             return []
-        if any(row.__class__ is _Run for row in rows):
-            # Runs of tuples among the dicts: each part written in order, as it was queued.
-            for is_run, part in itertools.groupby(rows, key=lambda row: row.__class__ is _Run):
-                if is_run:
+        if any(row.__class__ is _Run or row.__class__ is _Copied for row in rows):
+            # Runs of tuples or workers' COPY data among the dicts: each part written in order,
+            # as it was queued.
+            for kind, part in itertools.groupby(rows, key=lambda row: row.__class__):
+                if kind is _Run:
                     for run in part:
                         self._write_run(model, run)
+                elif kind is _Copied:
+                    for copied in part:
+                        self._write_copied(model, copied)
                 else:
                     self._write(model, list(part), returning=False)
             return []
@@ -551,6 +630,18 @@ class FillContext:
         self._claim_columns(model, run, table)
         self.writer.write_columns(model, names, run.epoch, table, len(rows))
         self._count_written(model, len(rows))
+
+    def _write_copied(self, model: type[models.Model], copied: _Copied) -> None:
+        """Rows a worker encoded: their unique values claimed as a run of the same tuples'
+        would be, then their bytes into the table's COPY stream."""
+        if copied.claims and any(unique_model is model for unique_model, _f in self._unique):
+            run = _Run(tuple(copied.claims), copied.epoch)
+            self._claim_columns(model, run, list(copied.claims.values()))
+        concrete = model._meta.concrete_model or model
+        self.writer.write_encoded(
+            concrete._meta.db_table, copied.names, copied.binary, copied.count, copied.data
+        )
+        self._count_written(model, copied.count)
 
     def _claim_columns(self, model: type[models.Model], run: _Run, table: list[tuple]) -> None:
         """The unique values a run of tuples sets, claimed as ``_complete_required_fields``

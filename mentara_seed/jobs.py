@@ -29,14 +29,13 @@ write.
 from __future__ import annotations
 
 import collections
-import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
 import struct
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -48,16 +47,17 @@ from .auditing import Gap, Step
 from .columns import PSYCOPG_NATIVE_FIELDS, column_plan
 from .exceptions import ConfigurationError
 from .failures import WorkerFailed
-from .fill import FillContext, _fast_time_reads
+from .fill import FillContext, _Copied, _fast_time_reads, _row_key
+from .values import unique_sets
 from .writers import PostgresCopyWriter
 
 try:  # psycopg 3's binary COPY row encoder and signature, for rows workers encode
     from psycopg._copy_base import BinaryFormatter
-    from psycopg._copy_base import _binary_signature as _BINARY_SIGNATURE
     from psycopg._copy_base import format_row_binary as _format_row_binary
     from psycopg.adapt import Transformer as _Transformer
 
-    # The formatter state the parent appends a worker's bytes behind (see _copy_rows): checked
+    # The formatter state the parent appends a worker's bytes behind (see
+    # ``PostgresCopyWriter.write_encoded``): checked
     # here so another psycopg layout falls back to rows rather than failing a step.
     _PSYCOPG_INTERNALS = all(
         hasattr(BinaryFormatter(_Transformer()), name)
@@ -190,28 +190,26 @@ def fill_in_parallel(step: Step, ctx: FillContext, gaps: Sequence[Gap], jobs: in
     )
     failed = True
     try:
-        with replaying(ctx) as held:
-            if streaming:
-                # A bounded window of chunks in flight: memory holds a few chunks, not the step.
-                window = 2 * workers
-                pending: collections.deque[Future[list[list[Any]]]] = collections.deque()
-                following = iter(range(len(chunks)))
+        if streaming:
+            # A bounded window of chunks in flight: memory holds a few chunks, not the step.
+            window = 2 * workers
+            pending: collections.deque[Future[list[list[Any]]]] = collections.deque()
+            following = iter(range(len(chunks)))
+            for index in following:
+                pending.append(executor.submit(_run_chunk, index))
+                if len(pending) >= window:
+                    break
+            while pending:
+                records = pending.popleft().result()
                 for index in following:
                     pending.append(executor.submit(_run_chunk, index))
-                    if len(pending) >= window:
-                        break
-                while pending:
-                    records = pending.popleft().result()
-                    for index in following:
-                        pending.append(executor.submit(_run_chunk, index))
-                        break
-                    _replay(ctx, records, held)
-            else:
-                futures = [executor.submit(_run_chunk, index) for index in range(len(chunks))]
-                results = [future.result() for future in futures]
-                for records in results:
-                    _replay(ctx, records, held)
-            held.write_all()
+                    break
+                _replay(ctx, records)
+        else:
+            futures = [executor.submit(_run_chunk, index) for index in range(len(chunks))]
+            results = [future.result() for future in futures]
+            for records in results:
+                _replay(ctx, records)
         failed = False
     except BrokenProcessPool as exc:
         raise WorkerFailed(
@@ -246,97 +244,7 @@ class Pending:
         return f"Pending({self.ref})"
 
 
-class HeldCopies:
-    """Workers' COPY data, held per table until a batch's worth has come (or something else is
-    written to the table, or the step ends), then written at once: unless rows of another kind
-    reach the table first, the first write of a table in the step is as large as a serial
-    run's first batch, so it becomes a bulk load when the serial run's would (a chunk's rows
-    alone may be too few, and every row would then be checked by the foreign keys' triggers),
-    and the parent's COPY switches tables once a batch, as a serial run's does, not once a
-    chunk."""
-
-    def __init__(self, ctx: FillContext, *, hold: bool = True) -> None:
-        self.ctx = ctx
-        #: Rows held per table before they are written (0: none, each record written at once).
-        self.limit = ctx.batch_size if hold else 0
-        #: Per model: [columns, their binary types, rows, data] held.
-        self._held: dict[type[models.Model], list[Any]] = {}
-
-    def add(
-        self,
-        model: type[models.Model],
-        names: tuple[str, ...],
-        binary: tuple[int, ...],
-        count: int,
-        data: bytearray,
-    ) -> None:
-        held = self._held.get(model)
-        if held is not None and (held[0], held[1]) != (names, binary):
-            self.write(model)
-            held = None
-        if held is None:
-            # The rows the parent holds for the table come first in a serial run.
-            queued = self.ctx._buffers.pop(model, None)
-            if queued:
-                self.ctx._write(model, queued, returning=False)
-            held = self._held[model] = [names, binary, 0, []]
-        held[2] += count
-        held[3].append(data)
-        if held[2] >= self.limit:
-            self.write(model)
-
-    def write(self, model: type[models.Model]) -> None:
-        """Write what is held for ``model``: before anything else of the model is queued or
-        inserted, which would otherwise overtake it."""
-        held = self._held.pop(model, None)
-        if held is not None:
-            _copy_rows(self.ctx, model, *held)
-
-    def write_all(self) -> None:
-        for model in list(self._held):
-            self.write(model)
-
-
-class ReplayContext(FillContext):
-    """The parent's context while it replays workers' records: what it holds for a table is
-    written before anything flushes or reads that table (an insert's completion may read
-    candidates, a cached read flushes what it depends on), as a serial run writes its queued
-    rows first; otherwise such a read would miss rows a serial run's read sees."""
-
-    _held: HeldCopies
-
-    def flush(self, model: type[models.Model] | None = None) -> None:
-        if model is None:
-            self._held.write_all()
-        else:
-            self._held.write(model)
-        super().flush(model)
-
-    def candidates(self, model: type[models.Model], pick_filter: Any = None) -> Any:
-        self._held.write(model)
-        return super().candidates(model, pick_filter)
-
-
-@contextlib.contextmanager
-def replaying(ctx: FillContext) -> Iterator[HeldCopies]:
-    """The parent's context as a ``ReplayContext`` holding workers' COPY data, for as long as
-    the replay lasts. A context of another class than ``FillContext`` (whose methods the swap
-    would drop) keeps its class, and its COPY data is written as it comes."""
-    if type(ctx) is not FillContext:
-        yield HeldCopies(ctx, hold=False)
-        return
-    held = HeldCopies(ctx)
-    ctx.__class__ = ReplayContext
-    assert isinstance(ctx, ReplayContext)
-    ctx._held = held
-    try:
-        yield held
-    finally:
-        ctx.__class__ = FillContext
-        del ctx._held
-
-
-def _replay(ctx: FillContext, records: list[list[Any]], held: HeldCopies) -> None:
+def _replay(ctx: FillContext, records: list[list[Any]]) -> None:
     """Apply one chunk's records through the parent's context, in the order they were made."""
     keys: dict[int, Any] = {}
     for record in records:
@@ -345,18 +253,21 @@ def _replay(ctx: FillContext, records: list[list[Any]], held: HeldCopies) -> Non
             _kind, model, names, values, pending, epoch = record
             if pending:
                 values = [_resolved(row, pending, keys) for row in values]
-            held.write(model)
             # As tuples, whether the worker's fill added dicts or tuples: the same queue and
             # batches as a serial run's, without a dict per row.
             ctx._queue_tuples(model, names, epoch, values)
         elif kind == _COPY:
-            _kind, model, names, binary, count, data, patches = record
+            _kind, model, names, binary, data, starts, patches, epoch, claims = record
             if patches:
                 data = _patched(data, patches, keys)
-            held.add(model, names, binary, count, data)
+            if claims and keys:  # the unique values may hold placeholder keys too
+                claims = {
+                    name: [keys[v.ref] if type(v) is Pending else v for v in column]
+                    for name, column in claims.items()
+                }
+            ctx._queue_copied(model, _Copied(names, binary, data, starts, epoch, claims))
         elif kind == _INSERT:
             _kind, model, rows, first = record
-            held.write(model)
             if keys:  # rows inserted after others may refer to them
                 rows = [
                     {k: keys[v.ref] if type(v) is Pending else v for k, v in row.items()}
@@ -367,41 +278,6 @@ def _replay(ctx: FillContext, records: list[list[Any]], held: HeldCopies) -> Non
         else:
             _kind, step_id, pk, reason = record
             ctx.shortfalls[(step_id, pk)] = reason
-
-
-def _copy_rows(
-    ctx: FillContext,
-    model: type[models.Model],
-    names: tuple[str, ...],
-    binary: tuple[int, ...],
-    count: int,
-    pieces: Sequence[bytes | bytearray],
-) -> None:
-    """Rows workers encoded as binary COPY data: into the table's stream as they are, after
-    the rows the parent holds for the table (which come first in a serial run)."""
-    queued = ctx._buffers.pop(model, None)
-    if queued:
-        ctx._write(model, queued, returning=False)
-    writer = ctx.writer
-    assert isinstance(writer, PostgresCopyWriter)
-    concrete = model._meta.concrete_model or model
-    table = concrete._meta.db_table
-    writer.bulk_loads.before_first_write(table, count)
-    with connections[ctx.using].wrap_database_errors:
-        copy = writer._open(table, names, binary)
-        # Behind the rows write_row() buffered, as write_row() would put them (psycopg's own
-        # formatter state: the signature once, then rows; the trailer at the end of the COPY).
-        formatter = copy.formatter
-        if not formatter._signature_sent:
-            formatter._write_buffer += _BINARY_SIGNATURE
-            formatter._signature_sent = True
-        formatter._row_mode = True
-        buffer, formatter._write_buffer = formatter._write_buffer, bytearray()
-        if buffer:
-            copy._write(buffer)
-        for data in pieces:  # each as it came, not copied into one buffer first
-            copy._write(data)
-    ctx._count_written(model, count)
 
 
 def _resolved(row: tuple, pending: set[int], keys: dict[int, Any]) -> tuple:
@@ -684,15 +560,25 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
 
         transformer = transformers[binary] = Transformer(connections[ctx.using].connection)
         transformer.set_dumper_types(list(binary), Format.BINARY)
+    # The values of the model's uniqueness rules, for the parent to claim if it tracks one (it
+    # may start to while it replays: completing another row of the model reads the rule).
+    claimed = {_row_key(model, name, names) for rule in unique_sets(model) for name in rule}
+    claims = {
+        name: list(column) for name, column in zip(names, zip(*values, strict=True), strict=True)
+        if name in claimed
+    }  # fmt: skip
     data = bytearray()
+    starts = array("q")
     if not placeholders:
         for row in zip(*cells, strict=True):
+            starts.append(len(data))
             _format_row_binary(row, transformer, data)
-        return [_COPY, model, column_names, binary, len(values), data, ()]
+        return [_COPY, model, column_names, binary, data, starts, (), epoch, claims]
     offsets = [array("q") for _ in placeholders]
     kept = [array("q") for _ in placeholders]
     for number, row in enumerate(zip(*cells, strict=True)):
         start = len(data)
+        starts.append(start)
         _format_row_binary(row, transformer, data)
         # A row: a 16-bit field count, then per field a 32-bit length (-1: NULL) and its bytes.
         offset, field = start + 2, 0
@@ -709,4 +595,4 @@ def _encoded(ctx: FillContext, record: list[Any]) -> list[Any]:
         (binary[at], where, refs)
         for (at, _all), where, refs in zip(placeholders, offsets, kept, strict=True)
     )
-    return [_COPY, model, column_names, binary, len(values), data, patches]
+    return [_COPY, model, column_names, binary, data, starts, patches, epoch, claims]

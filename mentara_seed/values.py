@@ -881,8 +881,8 @@ class RowMaker:
 
     def epoch_fields(self) -> frozenset[str]:
         """The generated DateTimeFields whose values ``bind(epoch=...)`` may draw as whole
-        seconds since 1970: those the engine draws itself (no field spec), unless a uniqueness
-        rule of the model holds a DateTimeField (its claimed values are datetimes)."""
+        seconds since 1970: those the engine draws itself (no field spec, no choices), unless a
+        uniqueness rule of the model holds a DateTimeField (its claimed values are datetimes)."""
         opts = self.model._meta
         timed_rules = any(
             isinstance(opts.get_field(name), models.DateTimeField)
@@ -894,18 +894,29 @@ class RowMaker:
         return frozenset(
             field.attname
             for field, _make in self.fields
-            if isinstance(field, models.DateTimeField) and self._spec(field) is NOT_PROVIDED
+            # A field with choices draws one of them, not a time (``_maker``).
+            if isinstance(field, models.DateTimeField)
+            and not field.choices
+            and self._spec(field) is NOT_PROVIDED
         )
 
     @property
     def reads_own_rows(self) -> bool:
-        """Whether completing a row may read rows of its own model (a key to its own model, or
-        its times): a caller that holds rows back before queueing them would hide them."""
+        """Whether completing a row may read rows of its own model (a key to its own model, its
+        times, or a field spec's callable, which is given the context and may read anything): a
+        caller that holds rows back before queueing them would hide them."""
         own = self.model._meta.concrete_model
-        return any(
-            field.is_relation and field.related_model._meta.concrete_model is own
-            for field, _make in self.fields
-        ) or any(model._meta.concrete_model is own for _attname, model in self.relations)
+        return (
+            any(
+                field.is_relation and field.related_model._meta.concrete_model is own
+                for field, _make in self.fields
+            )
+            or any(model._meta.concrete_model is own for _attname, model in self.relations)
+            or any(
+                callable(spec) and type(spec) not in (Fake, Weighted)
+                for spec in self.specs.values()
+            )
+        )
 
     def bind_tuples(self, given: tuple[str, ...]) -> BoundRows:
         """``bind(static=True)`` for rows that become tuples (see ``BoundRows``): a row dict

@@ -257,6 +257,32 @@ class PostgresCopyWriter(BulkCreateWriter):
             for row in zip(*values, strict=True):
                 write_row(row)
 
+    def write_encoded(
+        self,
+        table: str,
+        names: Sequence[str],
+        binary: tuple[int, ...],
+        count: int,
+        data: bytes | bytearray,
+    ) -> None:
+        """``count`` rows already encoded as binary COPY data of ``names`` with the types
+        ``binary`` (``--jobs`` workers' rows): into the table's stream, behind the rows
+        ``write_row`` buffered there, as ``write_row`` would have put them."""
+        self.bulk_loads.before_first_write(table, count)
+        with connections[self.using].wrap_database_errors:
+            copy = self._open(table, names, binary)
+            # psycopg's own formatter state: the signature once, then rows; the trailer at the
+            # end of the COPY (``_PSYCOPG_INTERNALS`` in ``jobs`` checks these exist).
+            formatter = copy.formatter
+            if not formatter._signature_sent:
+                formatter._write_buffer += _binary_signature()
+                formatter._signature_sent = True
+            formatter._row_mode = True
+            buffer, formatter._write_buffer = formatter._write_buffer, bytearray()
+            if buffer:
+                copy._write(buffer)
+            copy._write(data)
+
     def _allocate_keys(self, concrete: type[models.Model], count: int) -> list[Any]:
         """Primary keys from the table's sequence, so the caller can refer to rows before they
         are written."""
@@ -387,6 +413,12 @@ class PostgresCopyWriter(BulkCreateWriter):
             pass
         finally:
             cursor.close()
+
+
+def _binary_signature() -> bytes:
+    from psycopg._copy_base import _binary_signature as signature
+
+    return signature
 
 
 #: ``int8``'s oid, fixed in every PostgreSQL: the type psycopg encodes epoch columns as.
