@@ -173,10 +173,11 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
             read = stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
         else:
             read = _keyed_below_bounds(seeder, requirement, target, bound, ctx, keying)
+        own_target = target.targets()
         with contextlib.closing(read) as rows:
             for pk, key, label, current in rows:
                 current = int(current or 0)
-                own = target.for_entity(key)
+                own = own_target(key)
                 missing = max(own - current, 0)
                 if not missing and (target.maximum is None or current <= target.maximum):
                     continue  # at or above its own target, below the cap
