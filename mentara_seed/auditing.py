@@ -19,19 +19,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldError
-from django.db import models
-from django.db.models import Case, F, IntegerField, Max, Q, Value, When, Window
+from django.core.exceptions import FieldDoesNotExist, FieldError
+from django.db import connections, models
+from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from .ordering import CodePointOrder
 from .registry import Seeder, SeedRegistry
 from .requirements import POPULATION, Requirement, Target
-from .streaming import stream
+from .streaming import stream, stream_sql
 from .validation import field_error_line, seeder_name
 
 
@@ -166,14 +166,18 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
         # own target are kept. Nothing else queries until the rows are read, and the read is
         # closed however the loop ends: an unbuffered result left open (a traceback keeps the
         # frame) would block the connection's rollback.
-        if keying.kind == "natural":
+        counted = child_count(seeder, requirement, ctx, target.window_days)
+        if keying.kind == "natural" and counted is not None:
+            read = _counted_below_bounds(seeder, requirement, target, ctx, counted)
+        elif keying.kind == "natural":
             read = stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
         else:
             read = _keyed_below_bounds(seeder, requirement, target, bound, ctx, keying)
+        own_target = target.targets()
         with contextlib.closing(read) as rows:
             for pk, key, label, current in rows:
                 current = int(current or 0)
-                own = target.for_entity(key)
+                own = own_target(key)
                 missing = max(own - current, 0)
                 if not missing and (target.maximum is None or current <= target.maximum):
                     continue  # at or above its own target, below the cap
@@ -211,6 +215,153 @@ def _below_bounds(
         .order_by(CodePointOrder(key_field), "pk")
         .values_list("pk", key_field, label_field, "_seed_current")
     )
+
+
+@dataclass(frozen=True)
+class ChildCount:
+    """A requirement's count over one reverse foreign key (the usual shape: ``count="posts"``,
+    maybe with a filter or a time window on the posts, or a distinct column of them), counted
+    as the child table's rows grouped by that key, before they meet the entities."""
+
+    #: The child table's rows the count keeps (their own filter applied), grouped by the key.
+    counts: models.QuerySet
+
+
+def child_count(
+    seeder: Seeder, requirement: Requirement, ctx: AuditContext, window_days: int | None
+) -> ChildCount | None:
+    """The requirement's count as a ``ChildCount``, or None when it is not of that shape (a
+    custom expression, a many-to-many, a path of several relations, a condition that is not
+    on the child's own columns): those keep the aggregate over the join."""
+    if requirement.count is None or requirement.expression is not None:
+        return None
+    relation, _, column = requirement.count.partition("__")
+    opts = seeder.model._meta
+    try:
+        rel = opts.get_field(relation)
+    except FieldDoesNotExist:
+        return None
+    if not isinstance(rel, models.ManyToOneRel) or isinstance(rel, models.ManyToManyRel):
+        return None
+    foreign_key = rel.field
+    child = rel.related_model
+    if not foreign_key.target_field.primary_key or child._meta.parents:
+        return None
+    if column and not _own_column(child, column):
+        return None
+    condition = requirement.filter
+    if requirement.recent and window_days is not None:
+        recent = Q(**{f"{requirement.recent}__gte": ctx.now - timedelta(days=window_days)})
+        condition = recent if condition is None else condition & recent
+    own: Q | None = None
+    if condition is not None:
+        own = _on_child(condition, f"{relation}__", child)
+        if own is None:
+            return None
+    # Any manager's filter aside, as the join Django builds for the count reads the table.
+    rows = models.QuerySet(model=child, using=ctx.using)
+    if own is not None:
+        rows = rows.filter(own)
+    counts = (
+        rows.order_by()
+        .values(_seed_of=F(foreign_key.attname))
+        .annotate(_seed_n=Count(column or "pk", distinct=requirement.distinct and bool(column)))
+        .values_list("_seed_of", "_seed_n")
+    )
+    return ChildCount(counts)
+
+
+def _own_column(model: type[models.Model], name: str) -> bool:
+    """Whether ``name`` is a concrete column of ``model`` (not a lookup, not a relation path
+    that could multiply rows)."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return bool(field.concrete) and not field.many_to_many
+
+
+def _on_child(condition: Q, prefix: str, child: type[models.Model]) -> Q | None:
+    """``condition``, whose lookups all start with ``prefix`` (the relation counted), as a
+    filter on the child's own columns; None when a lookup leaves the child or reaches the
+    entity, a value is an expression (it could refer to the entity), or a part is negated
+    (Django's null handling of a negated lookup differs across a join)."""
+    if condition.negated:
+        return None
+    children: list[Any] = []
+    for part in condition.children:
+        if isinstance(part, Q):
+            inner = _on_child(part, prefix, child)
+            if inner is None:
+                return None
+            children.append(inner)
+            continue
+        lookup, value = part
+        if not lookup.startswith(prefix) or hasattr(value, "resolve_expression"):
+            return None
+        own = lookup[len(prefix) :]
+        first = own.split("__", 1)[0]
+        try:
+            field = child._meta.get_field(first)
+        except FieldDoesNotExist:
+            return None
+        # A column of the child, or a single-valued relation from it (no row is repeated).
+        if not field.concrete or field.many_to_many:
+            return None
+        children.append((own, value))
+    return Q(*children, _connector=condition.connector)
+
+
+def _counted_below_bounds(
+    seeder: Seeder, requirement: Requirement, target: Target, ctx: AuditContext, counted: ChildCount
+) -> Generator[tuple[Any, Any, Any, int], None, None]:
+    """``_below_bounds`` with the count of a ``ChildCount``: the child's rows grouped by their
+    key first, then joined to the entities (one row per entity, not per child row). The same
+    rows in the same order; PostgreSQL reads the key's index alone once the table's visibility
+    map is set, where the join of every child row to its entity read the whole table twice."""
+    using = ctx.using
+    connection = connections[using]
+    queryset = seeder.get_queryset(using)
+    when = _when(requirement, seeder, ctx)
+    if when is not None:
+        queryset = queryset.filter(when)
+    key_field = seeder.key_field
+    label_field = seeder.label_field or key_field
+    entities = (
+        queryset.order_by()
+        .annotate(
+            _seed_pk=F("pk"),
+            _seed_key=F(key_field),
+            _seed_label=F(label_field),
+            _seed_order=CodePointOrder(key_field),
+        )
+        .values_list("_seed_pk", "_seed_key", "_seed_label", "_seed_order")
+    )
+    compiler = entities.query.get_compiler(using=using)
+    entities_sql, entities_params = compiler.as_sql()
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select][:3])
+    counts_sql, counts_params = counted.counts.query.get_compiler(using=using).as_sql()
+    quote = connection.ops.quote_name
+    current = f"COALESCE(n.{quote('_seed_n')}, 0)"
+    bounds, bound_params = [], []
+    if target.highest > 0:
+        bounds.append(f"{current} < %s")
+        bound_params.append(target.highest)
+    if target.maximum is not None:
+        bounds.append(f"{current} > %s")
+        bound_params.append(target.maximum)
+    sql = (
+        f"SELECT p.{quote('_seed_pk')}, p.{quote('_seed_key')}, p.{quote('_seed_label')}, "
+        f"{current} FROM ({entities_sql}) p LEFT JOIN ({counts_sql}) n "
+        f"ON n.{quote('_seed_of')} = p.{quote('_seed_pk')} WHERE {' OR '.join(bounds)} "
+        f"ORDER BY p.{quote('_seed_order')}, p.{quote('_seed_pk')}"
+    )
+    rows = stream_sql(using, sql, (*entities_params, *counts_params, *bound_params), AUDIT_CHUNK)
+    with contextlib.closing(rows):
+        if converters:
+            yield from map(tuple, compiler.apply_converters(rows, converters))
+        else:
+            yield from rows
 
 
 def _keyed_below_bounds(

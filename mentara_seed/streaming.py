@@ -24,7 +24,7 @@ rest). It runs in the caller's transaction, like any query.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from typing import Any
 
 from django.db import connections, models
@@ -42,6 +42,31 @@ def stream(queryset: models.QuerySet, chunk_size: int = CHUNK_SIZE) -> Generator
         # setting for poolers that cannot keep one); SQLite: already stepped row by row.
         return queryset.iterator(chunk_size)
     return _unbuffered(queryset, chunk_size, connection)
+
+
+def stream_sql(
+    using: str, sql: str, params: Sequence[Any], chunk_size: int = CHUNK_SIZE
+) -> Generator[tuple, None, None]:
+    """The rows of a query of raw SQL, streamed as ``stream`` streams a queryset's: a
+    server-side cursor on PostgreSQL (unless ``DISABLE_SERVER_SIDE_CURSORS``), mysqlclient's
+    unbuffered cursor on MySQL and MariaDB, SQLite's own stepping. Through Django's cursor
+    wrappers (errors, the query log, execute wrappers). Do not query the same database until
+    the rows are read or the generator closed."""
+    connection = connections[using]
+    if connection.vendor == "mysql":
+        cursor = _unbuffered_cursor(connection)
+    elif connection.vendor == "postgresql" and not connection.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
+    ):
+        cursor = connection.chunked_cursor()
+    else:
+        cursor = connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_size):
+            yield from rows
+    finally:
+        cursor.close()
 
 
 def _unbuffered(

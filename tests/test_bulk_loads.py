@@ -858,3 +858,36 @@ def test_sqlite_a_run_writes_with_a_larger_page_cache_and_gives_the_connection_i
     seen.clear()
     mentara_seed.audit(mode="heavy", seed=0, now=NOW)
     assert _cache_size() == given
+
+
+def visibility(table: str) -> tuple[float, int, int]:
+    """The planner's row estimate, the table's pages and those its visibility map marks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples, relpages, relallvisible FROM pg_class WHERE oid = %s::regclass",
+            [table],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_step_that_loaded_many_rows_vacuums_and_analyzes_them():
+    """After its commit, a step that added many rows to a table runs VACUUM (ANALYZE) on it:
+    the planner's statistics describe the rows, and the visibility map is set, so the audits
+    and the project's own queries read the keys' indexes alone."""
+    mentara_seed.seed(mode="heavy", now=NOW)
+    estimate, pages, visible = visibility("mentara_comment")
+    assert Comment.objects.count() >= 500
+    assert estimate > 0 and pages > 0
+    assert visible == pages
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_inside_a_callers_transaction_the_loaded_tables_are_only_analyzed():
+    """VACUUM cannot run in a transaction block: inside a caller's ``atomic`` the run
+    refreshes the statistics with ANALYZE, as before, and leaves the visibility map alone."""
+    with transaction.atomic():
+        mentara_seed.seed(mode="heavy", now=NOW)
+        estimate, pages, visible = visibility("mentara_comment")
+    assert estimate > 0 and pages > 0
+    assert visible == 0

@@ -159,6 +159,9 @@ def test_targets_depend_on_the_entity_and_requirement_only():
     (_population, books) = build_steps(registry_for(SpreadAuthorSeeder), mode="heavy")
     targets = [books.target.for_entity(f"author{n}@example.org") for n in range(2000)]
     assert targets == [books.target.for_entity(f"author{n}@example.org") for n in range(2000)]
+    # What the audit asks per entity, bound once: the same targets.
+    bound = books.target.targets()
+    assert targets == [bound(f"author{n}@example.org") for n in range(2000)]
     assert min(targets) == 3
     assert max(targets) == 40
     # About one in ten at four times the minimum or more (alpha 1.2: (1/4) ** 1.2 = 0.19).
