@@ -10,7 +10,7 @@ from mentara_seed import FillContext, jobs
 from tests.conftest import NOW
 from tests.testapp.models import Author, Book
 
-from .test_tuples import encoding_worker, finished, replay_in_step, rolled_back
+from .test_tuples import recorded, replay_in_step, rolled_back, serially
 
 pytestmark = pytest.mark.django_db
 
@@ -36,17 +36,8 @@ def test_copy_data_does_not_write_queued_rows_of_its_table_before_a_serial_run_w
     def written() -> list[tuple[str, str]]:
         return list(Book.objects.order_by("pk").values_list("title", "author__name"))
 
-    def serial() -> list[tuple[str, str]]:
-        ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
-        with ctx.writing():
-            calls(ctx)
-            ctx.flush()
-        return written()
-
-    expected = rolled_back(serial)
-    worker = encoding_worker(monkeypatch)
-    calls(worker)
-    records = finished(worker)
+    expected = serially(calls, written)
+    records = recorded(monkeypatch, calls)
     assert [(record[0], record[1]) for record in records] == [
         (jobs._ADD, Book),
         (jobs._COPY, Book),
@@ -78,18 +69,9 @@ def test_copy_data_claims_the_unique_values_it_sets(monkeypatch):
     def written() -> list[tuple[str, str]]:
         return list(Author.objects.order_by("pk").values_list("name", "email"))
 
-    def serial() -> list[tuple[str, str]]:
-        ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
-        with ctx.writing():
-            calls(ctx)
-            ctx.flush()
-        return written()
-
-    expected = rolled_back(serial)
+    expected = serially(calls, written)
     assert len({email for _name, email in expected}) == 4
-    worker = encoding_worker(monkeypatch)
-    calls(worker)
-    records = finished(worker)
+    records = recorded(monkeypatch, calls)
     assert [(record[0], record[1]) for record in records] == [
         (jobs._ADD, Author),
         (jobs._COPY, Author),

@@ -3,7 +3,7 @@ completions, claims and data as ``ctx.add``, written column by column."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -63,6 +63,26 @@ def encoding_worker(monkeypatch: Any, make: Any = None) -> WorkerContext:
     worker.__class__ = WorkerContext
     worker.begin_chunk()
     return worker
+
+
+def serially(calls: Callable[[FillContext], None], written: Callable[[], list]) -> list:
+    """What ``calls`` write in a step of a serial run (rolled back after)."""
+
+    def serial() -> list:
+        ctx = FillContext(using="default", mode="light", now=NOW, seed=0)
+        with ctx.writing():
+            calls(ctx)
+            ctx.flush()
+        return written()
+
+    return rolled_back(serial)
+
+
+def recorded(monkeypatch: Any, calls: Callable[[FillContext], None]) -> list[list[Any]]:
+    """The records an encoding worker makes of ``calls``, as the parent takes them."""
+    worker = encoding_worker(monkeypatch)
+    calls(worker)
+    return finished(worker)
 
 
 def finished(worker: WorkerContext) -> list[list[Any]]:
