@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, FieldError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from django.db import connections, models
 from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When, Window
 from django.db.models.functions import RowNumber
@@ -144,20 +144,11 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
             Gap(step, None, None, "population", current, target.minimum, target.minimum - current)
         ]
 
-    bounds: list[Q] = []
-    # Every entity below the highest target any entity can have; each one's own target (with a
-    # distribution, drawn from its key) is compared below, in Python.
-    if target.highest > 0:
-        bounds.append(Q(_seed_current__lt=target.highest))
-    if target.maximum is not None:
-        bounds.append(Q(_seed_current__gt=target.maximum))
-    if not bounds:
+    bound = audit_bound(target)
+    if bound is None:
         return []
 
     requirement = step.requirement
-    bound = bounds[0]
-    for extra in bounds[1:]:
-        bound |= extra
     keying = step.keying or Keying("natural" if seeder.key_field != "pk" else "rank")
     gaps = []
     try:
@@ -168,7 +159,7 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
         # frame) would block the connection's rollback.
         counted = child_count(seeder, requirement, ctx, target.window_days)
         if keying.kind == "natural" and counted is not None:
-            read = _counted_below_bounds(seeder, requirement, target, ctx, counted)
+            read = _counted_below_bounds(seeder, requirement, target, bound, ctx, counted)
         elif keying.kind == "natural":
             read = stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
         else:
@@ -189,6 +180,23 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
         where = f"{seeder_name(seeder)}, requirement {requirement.name!r}"
         raise field_error_line(where, exc) from exc
     return gaps
+
+
+def audit_bound(target: Target) -> Q | None:
+    """The counts an audit reads (None: none): every entity below the highest target any entity
+    can have, whose own target (with a distribution, drawn from its key) is compared in Python,
+    and every entity above the maximum."""
+    bounds: list[Q] = []
+    if target.highest > 0:
+        bounds.append(Q(_seed_current__lt=target.highest))
+    if target.maximum is not None:
+        bounds.append(Q(_seed_current__gt=target.maximum))
+    if not bounds:
+        return None
+    bound = bounds[0]
+    for extra in bounds[1:]:
+        bound |= extra
+    return bound
 
 
 def _when(requirement: Requirement, seeder: Seeder, ctx: AuditContext) -> Q | None:
@@ -265,7 +273,7 @@ def child_count(
     counts = (
         rows.order_by()
         .values(_seed_of=F(foreign_key.attname))
-        .annotate(_seed_n=Count(column or "pk", distinct=requirement.distinct and bool(column)))
+        .annotate(_seed_n=Count(column or "pk", distinct=requirement.distinct))
         .values_list("_seed_of", "_seed_n")
     )
     return ChildCount(counts)
@@ -300,20 +308,37 @@ def _on_child(condition: Q, prefix: str, child: type[models.Model]) -> Q | None:
         if not lookup.startswith(prefix) or hasattr(value, "resolve_expression"):
             return None
         own = lookup[len(prefix) :]
-        first = own.split("__", 1)[0]
-        try:
-            field = child._meta.get_field(first)
-        except FieldDoesNotExist:
-            return None
-        # A column of the child, or a single-valued relation from it (no row is repeated).
-        if not field.concrete or field.many_to_many:
+        if not _single_valued(child, own):
             return None
         children.append((own, value))
     return Q(*children, _connector=condition.connector)
 
 
+def _single_valued(model: type[models.Model], lookup: str) -> bool:
+    """Whether ``lookup`` reaches a column of ``model`` through forward foreign keys and
+    one-to-ones alone, so filtering by it never repeats a row (the rest of the path is the
+    column's lookups and transforms)."""
+    parts = lookup.split("__")
+    for index, name in enumerate(parts):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return index > 0  # a lookup or transform of the column before it
+        if not field.concrete or field.many_to_many:
+            return False  # a reverse relation or a many-to-many: one row per related row
+        if not field.is_relation:
+            return True
+        model = field.related_model
+    return True
+
+
 def _counted_below_bounds(
-    seeder: Seeder, requirement: Requirement, target: Target, ctx: AuditContext, counted: ChildCount
+    seeder: Seeder,
+    requirement: Requirement,
+    target: Target,
+    bound: Q,
+    ctx: AuditContext,
+    counted: ChildCount,
 ) -> Generator[tuple[Any, Any, Any, int], None, None]:
     """``_below_bounds`` with the count of a ``ChildCount``: the child's rows grouped by their
     key first, then joined to the entities (one row per entity, not per child row). The same
@@ -325,6 +350,9 @@ def _counted_below_bounds(
     when = _when(requirement, seeder, ctx)
     if when is not None:
         queryset = queryset.filter(when)
+    # The seeder's entities by key: its queryset may join rows that repeat an entity (a filter
+    # through a reverse relation), which the join's GROUP BY folded and a derived table would not.
+    queryset = seeder.model._base_manager.using(using).filter(pk__in=queryset.values("pk"))
     key_field = seeder.key_field
     label_field = seeder.label_field or key_field
     entities = (
@@ -338,9 +366,15 @@ def _counted_below_bounds(
         .values_list("_seed_pk", "_seed_key", "_seed_label", "_seed_order")
     )
     compiler = entities.query.get_compiler(using=using)
-    entities_sql, entities_params = compiler.as_sql()
+    try:
+        entities_sql, entities_params = compiler.as_sql()
+        counts_sql, counts_params = counted.counts.query.get_compiler(using=using).as_sql()
+    except EmptyResultSet:
+        # A condition Django knows matches nothing (``__in=[]``): the join's query, which
+        # the ORM answers without asking the database when it can, gives the rows.
+        yield from stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
+        return
     converters = compiler.get_converters([column for column, _sql, _alias in compiler.select][:3])
-    counts_sql, counts_params = counted.counts.query.get_compiler(using=using).as_sql()
     quote = connection.ops.quote_name
     current = f"COALESCE(n.{quote('_seed_n')}, 0)"
     bounds, bound_params = [], []

@@ -441,11 +441,12 @@ ANALYZE_THRESHOLD = 500
 def _refresh_statistics(using: str, added: dict[str, int]) -> None:
     """PostgreSQL plans the next audits from table statistics; after a bulk load they describe
     empty tables until autovacuum catches up, and a conditional audit can take seconds instead
-    of milliseconds. ANALYZE is what a bulk load is expected to run; VACUUM with it (after the
-    step's commit, when no caller's transaction encloses the run) also sets the tables'
-    visibility maps, so counting by a key reads its index alone (the audits, the no-op re-run
-    and the project's own queries), for about the cost of the ANALYZE. Not TRUNCATE: giving
-    back empty pages at the end takes a lock every reader waits for."""
+    of milliseconds. ANALYZE is what a bulk load is expected to run. VACUUM with it also sets
+    the tables' visibility maps, so counting by a key reads its index alone (the audits, the
+    no-op re-run and the project's own queries), for about the cost of the ANALYZE; it runs
+    after the step's commit, when no transaction encloses the run (not a caller's ``atomic``,
+    nor a connection without autocommit). Not TRUNCATE: giving back empty pages at the end
+    takes a lock every reader waits for."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
@@ -456,7 +457,7 @@ def _refresh_statistics(using: str, added: dict[str, int]) -> None:
     ]
     if tables:
         with connection.cursor() as cursor:
-            if connection.in_atomic_block:
+            if connection.in_atomic_block or not connection.get_autocommit():
                 cursor.execute(f"ANALYZE {', '.join(tables)}")
             else:
                 cursor.execute(f"VACUUM (ANALYZE, TRUNCATE false) {', '.join(tables)}")

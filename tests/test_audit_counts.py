@@ -18,6 +18,7 @@ from mentara_seed.auditing import (
     Step,
     _below_bounds,
     _counted_below_bounds,
+    audit_bound,
     audit_step,
     child_count,
 )
@@ -26,7 +27,7 @@ from mentara_seed.registry import SeedRegistry, site
 from project.mentara.models import Community, Role, User
 from tests.conftest import NOW
 from tests.declarative_app import seeding as shop
-from tests.declarative_app.models import Customer
+from tests.declarative_app.models import Customer, Product, Review, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -35,17 +36,9 @@ CTX = AuditContext(using="default", mode="heavy", now=NOW, seed=0)
 
 def by_join(step: Step) -> list[tuple[Any, ...]]:
     """The rows of the aggregate over the join, as the audit read them before."""
-    target = step.target
-    bounds = []
-    if target.highest > 0:
-        bounds.append(Q(_seed_current__lt=target.highest))
-    if target.maximum is not None:
-        bounds.append(Q(_seed_current__gt=target.maximum))
-    bound = bounds[0]
-    for extra in bounds[1:]:
-        bound |= extra
-    assert step.requirement is not None
-    rows = _below_bounds(step.seeder, step.requirement, target, bound, CTX)
+    bound = audit_bound(step.target)
+    assert step.requirement is not None and bound is not None
+    rows = _below_bounds(step.seeder, step.requirement, step.target, bound, CTX)
     return [(pk, key, label, int(current or 0)) for pk, key, label, current in rows]
 
 
@@ -54,7 +47,9 @@ def by_child_count(step: Step) -> list[tuple[Any, ...]] | None:
     counted = child_count(step.seeder, step.requirement, CTX, step.target.window_days)
     if counted is None:
         return None
-    rows = _counted_below_bounds(step.seeder, step.requirement, step.target, CTX, counted)
+    bound = audit_bound(step.target)
+    assert bound is not None
+    rows = _counted_below_bounds(step.seeder, step.requirement, step.target, bound, CTX, counted)
     return [(pk, key, label, int(current)) for pk, key, label, current in rows]
 
 
@@ -185,3 +180,78 @@ def test_the_audit_of_a_child_count_is_one_query_grouping_the_child_rows():
     [query] = queries.captured_queries
     orders = connection.ops.quote_name("shop_order")
     assert f"FROM {orders}" in query["sql"] and " GROUP BY " in query["sql"]
+
+
+def new_customer(email: str) -> Customer:
+    return Customer.objects.create(email=email, first_name="A", last_name="B", tier="basic")
+
+
+def new_product(seller: Customer, sku: str) -> Product:
+    return Product.objects.create(
+        sku=sku, name="n", description="d", price=2, stock=1, status="live", seller=seller
+    )
+
+
+def test_distinct_count_with_a_filter_through_a_childs_many_to_many():
+    """count="reviews", distinct=True, a filter through the review's product to its tags: the
+    join counts each review once (COUNT(DISTINCT review.id)). A path through a many-to-many
+    repeats the review, so the join keeps it."""
+    customer = new_customer("a@example.org")
+    product = new_product(customer, "S1")
+    product.tags.add(Tag.objects.create(name="python"), Tag.objects.create(name="django"))
+    Review.objects.create(product=product, author=customer, rating=5, title="t", body="b")
+    step = customer_step(
+        Requirement(
+            "tagged_reviews",
+            minimum=3,
+            count="reviews",
+            distinct=True,
+            filter=Q(reviews__product__tags__name__in=["python", "django"]),
+        )
+    )
+    expected = by_join(step)
+    assert expected == [(customer.pk, "a@example.org", "a@example.org", 1)]
+    assert by_child_count(step) is None
+    [gap] = audit_step(step, CTX)
+    assert (gap.current, gap.missing) == (1, 2)
+
+
+class ReviewersOnly(shop.CustomerSeeder):
+    """A seeder whose entities are the customers who reviewed a live product (a join to a
+    reverse foreign key in get_queryset)."""
+
+    requirements = (Requirement("orders", minimum=2, count="orders"),)
+
+    def get_queryset(self, using):
+        return super().get_queryset(using).filter(reviews__product__status="live")
+
+
+def test_a_seeder_queryset_with_a_multi_valued_join_gives_one_row_per_entity():
+    customer = new_customer("b@example.org")
+    for sku in ("S1", "S2"):
+        product = new_product(customer, sku)
+        Review.objects.create(product=product, author=customer, rating=4, title="t", body="b")
+    registry = SeedRegistry()
+    registry.register(Customer, ReviewersOnly)
+    [step] = [s for s in build_steps(registry, mode="heavy") if s.requirement is not None]
+    expected = by_join(step)
+    assert len(expected) == 1
+    assert by_child_count(step) == expected
+    assert len(audit_step(step, CTX)) == 1
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        # A condition on the entities that matches none (a list computed from the run, empty).
+        Requirement("none_when", minimum=2, count="orders", when=Q(tier__in=[])),
+        # A filter on the child rows that matches none.
+        Requirement("none_filter", minimum=2, count="orders", filter=Q(orders__status__in=[])),
+    ],
+    ids=lambda requirement: requirement.name,
+)
+def test_an_empty_in_list_gives_the_joins_rows_not_an_error(requirement):
+    new_customer("c@example.org")
+    step = customer_step(requirement)
+    expected = by_join(step)
+    assert by_child_count(step) == expected

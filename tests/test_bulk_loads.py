@@ -30,6 +30,8 @@ from mentara_seed.bulk_loads import BulkLoads, PostgresBulkLoads
 from mentara_seed.failures import RunFailed
 from mentara_seed.writers import writer_for
 from project.mentara.models import Comment, Community, Heart, Post, User
+from tests.declarative_app import seeding as shop
+from tests.declarative_app.models import Customer
 from tests.testapp.library_seeding import AuthorSeeder
 from tests.testapp.models import Author, Book
 
@@ -879,7 +881,9 @@ def test_postgres_a_step_that_loaded_many_rows_vacuums_and_analyzes_them():
     estimate, pages, visible = visibility("mentara_comment")
     assert Comment.objects.count() >= 500
     assert estimate > 0 and pages > 0
-    assert visible == pages
+    # Most pages: a later step that adds fewer than ANALYZE_THRESHOLD rows (therapists'
+    # comments) is not followed by VACUUM, and its pages stay unmarked. ANALYZE marks none.
+    assert visible > pages // 2
 
 
 @pytest.mark.backend("postgresql")
@@ -891,3 +895,24 @@ def test_postgres_inside_a_callers_transaction_the_loaded_tables_are_only_analyz
         estimate, pages, visible = visibility("mentara_comment")
     assert estimate > 0 and pages > 0
     assert visible == 0
+
+
+class CustomersOnly(shop.CustomerSeeder):
+    requirements = ()
+
+
+@pytest.mark.backend("postgresql")
+def test_postgres_a_run_on_a_connection_without_autocommit_is_only_analyzed():
+    """With autocommit off (``AUTOCOMMIT: False``, or the caller's ``set_autocommit(False)``)
+    a transaction stays open after each step: VACUUM cannot run there, ANALYZE does."""
+    registry = SeedRegistry()
+    registry.register(Customer, CustomersOnly)
+    transaction.set_autocommit(False)
+    try:
+        mentara_seed.seed(mode="heavy", now=NOW, registry=registry)
+        assert Customer.objects.count() >= 500
+        estimate, _pages, visible = visibility("shop_customer")
+        assert estimate > 0 and visible == 0
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
