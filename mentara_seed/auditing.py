@@ -159,7 +159,7 @@ def audit_step(step: Step, ctx: AuditContext) -> list[Gap]:
         # frame) would block the connection's rollback.
         counted = child_count(seeder, requirement, ctx, target.window_days)
         if keying.kind == "natural" and counted is not None:
-            read = _counted_below_bounds(seeder, requirement, target, bound, ctx, counted)
+            read = _counted_below_bounds(seeder, requirement, target, ctx, counted)
         elif keying.kind == "natural":
             read = stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
         else:
@@ -208,17 +208,49 @@ def _when(requirement: Requirement, seeder: Seeder, ctx: AuditContext) -> Q | No
     return Q(pk__in=seeder.get_queryset(ctx.using).filter(condition).values("pk"))
 
 
+def _entities(seeder: Seeder, using: str) -> models.QuerySet:
+    """The seeder's entities, each once: a queryset that filters through a reverse relation or
+    a many-to-many (``filter(reviews__product__status="live")``) repeats an entity per row it
+    joins, which would multiply every count and, in a derived table, the entity itself."""
+    queryset = seeder.get_queryset(using)
+    if len(queryset.query.alias_map) <= 1:  # no join at all: nothing repeats
+        return queryset
+    return seeder.model._base_manager.using(using).filter(pk__in=queryset.values("pk"))
+
+
+def _count_expression(
+    requirement: Requirement, seeder: Seeder, ctx: AuditContext, window_days: int | None
+) -> Any:
+    """The requirement's count; one whose condition Django knows matches nothing (an empty
+    ``__in``) as a condition that matches no counted row but compiles: Django would otherwise
+    answer the whole audit with no rows on PostgreSQL and SQLite (the aggregate's empty filter
+    in HAVING), where every entity counts 0, and count the rows on MySQL."""
+    expression = requirement.count_expression(ctx, window_days)
+    condition = getattr(expression, "filter", None)
+    if requirement.count is None or condition is None:
+        return expression
+    matching = seeder.model._base_manager.using(ctx.using).filter(condition)
+    try:
+        matching.query.get_compiler(using=ctx.using).as_sql()
+    except EmptyResultSet:
+        relation = requirement.count.split("__", 1)[0]
+        never = Q(**{f"{relation}__pk__isnull": True})  # no counted row has a null key
+        return Count(requirement.count, filter=never, distinct=requirement.distinct)
+    return expression
+
+
 def _below_bounds(
     seeder: Seeder, requirement: Requirement, target: Target, bound: Q, ctx: AuditContext
 ) -> models.QuerySet:
-    queryset = seeder.get_queryset(ctx.using)
+    queryset = _entities(seeder, ctx.using)
     when = _when(requirement, seeder, ctx)
     if when is not None:
         queryset = queryset.filter(when)
     key_field = seeder.key_field
     label_field = seeder.label_field or key_field
+    count = _count_expression(requirement, seeder, ctx, target.window_days)
     return (
-        queryset.annotate(_seed_current=requirement.count_expression(ctx, target.window_days))
+        queryset.annotate(_seed_current=count)
         .filter(bound)
         .order_by(CodePointOrder(key_field), "pk")
         .values_list("pk", key_field, label_field, "_seed_current")
@@ -336,7 +368,6 @@ def _counted_below_bounds(
     seeder: Seeder,
     requirement: Requirement,
     target: Target,
-    bound: Q,
     ctx: AuditContext,
     counted: ChildCount,
 ) -> Generator[tuple[Any, Any, Any, int], None, None]:
@@ -346,13 +377,10 @@ def _counted_below_bounds(
     map is set, where the join of every child row to its entity read the whole table twice."""
     using = ctx.using
     connection = connections[using]
-    queryset = seeder.get_queryset(using)
+    queryset = _entities(seeder, using)
     when = _when(requirement, seeder, ctx)
     if when is not None:
         queryset = queryset.filter(when)
-    # The seeder's entities by key: its queryset may join rows that repeat an entity (a filter
-    # through a reverse relation), which the join's GROUP BY folded and a derived table would not.
-    queryset = seeder.model._base_manager.using(using).filter(pk__in=queryset.values("pk"))
     key_field = seeder.key_field
     label_field = seeder.label_field or key_field
     entities = (
@@ -368,15 +396,16 @@ def _counted_below_bounds(
     compiler = entities.query.get_compiler(using=using)
     try:
         entities_sql, entities_params = compiler.as_sql()
-        counts_sql, counts_params = counted.counts.query.get_compiler(using=using).as_sql()
-    except EmptyResultSet:
-        # A condition Django knows matches nothing (``__in=[]``): the join's query, which
-        # the ORM answers without asking the database when it can, gives the rows.
-        yield from stream(_below_bounds(seeder, requirement, target, bound, ctx), AUDIT_CHUNK)
+    except EmptyResultSet:  # a ``when`` Django knows matches nothing (``__in=[]``)
         return
-    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select][:3])
     quote = connection.ops.quote_name
     current = f"COALESCE(n.{quote('_seed_n')}, 0)"
+    try:
+        counts_sql, counts_params = counted.counts.query.get_compiler(using=using).as_sql()
+        joined = f" LEFT JOIN ({counts_sql}) n ON n.{quote('_seed_of')} = p.{quote('_seed_pk')}"
+    except EmptyResultSet:  # a filter that matches no child row: every entity counts 0
+        counts_params, joined, current = (), "", "0"
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select][:3])
     bounds, bound_params = [], []
     if target.highest > 0:
         bounds.append(f"{current} < %s")
@@ -386,8 +415,7 @@ def _counted_below_bounds(
         bound_params.append(target.maximum)
     sql = (
         f"SELECT p.{quote('_seed_pk')}, p.{quote('_seed_key')}, p.{quote('_seed_label')}, "
-        f"{current} FROM ({entities_sql}) p LEFT JOIN ({counts_sql}) n "
-        f"ON n.{quote('_seed_of')} = p.{quote('_seed_pk')} WHERE {' OR '.join(bounds)} "
+        f"{current} FROM ({entities_sql}) p{joined} WHERE {' OR '.join(bounds)} "
         f"ORDER BY p.{quote('_seed_order')}, p.{quote('_seed_pk')}"
     )
     rows = stream_sql(using, sql, (*entities_params, *counts_params, *bound_params), AUDIT_CHUNK)
@@ -416,7 +444,7 @@ def _keyed_below_bounds(
             partition_by=[F(keying.parent_field)] if by_parent else None,
             order_by=F("pk").asc(),
         ),
-        "_seed_current": requirement.count_expression(ctx, target.window_days),
+        "_seed_current": _count_expression(requirement, seeder, ctx, target.window_days),
     }
     condition = bound
     when = _when(requirement, seeder, ctx)
@@ -435,7 +463,7 @@ def _keyed_below_bounds(
     paths = list(dict.fromkeys(("pk", parent_key, label_field, "_seed_current", "_seed_ordinal")))
     at = [paths.index(p) for p in ("pk", parent_key, label_field, "_seed_current")]
     rows = (
-        seeder.get_queryset(ctx.using)
+        _entities(seeder, ctx.using)
         .annotate(**annotations)
         .filter(condition)
         .order_by(CodePointOrder(parent_key), "pk")

@@ -27,7 +27,7 @@ from mentara_seed.registry import SeedRegistry, site
 from project.mentara.models import Community, Role, User
 from tests.conftest import NOW
 from tests.declarative_app import seeding as shop
-from tests.declarative_app.models import Customer, Product, Review, Tag
+from tests.declarative_app.models import Customer, Order, OrderItem, Product, Review, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +47,7 @@ def by_child_count(step: Step) -> list[tuple[Any, ...]] | None:
     counted = child_count(step.seeder, step.requirement, CTX, step.target.window_days)
     if counted is None:
         return None
-    bound = audit_bound(step.target)
-    assert bound is not None
-    rows = _counted_below_bounds(step.seeder, step.requirement, step.target, bound, CTX, counted)
+    rows = _counted_below_bounds(step.seeder, step.requirement, step.target, CTX, counted)
     return [(pk, key, label, int(current)) for pk, key, label, current in rows]
 
 
@@ -216,24 +214,12 @@ def test_distinct_count_with_a_filter_through_a_childs_many_to_many():
     assert (gap.current, gap.missing) == (1, 2)
 
 
-class ReviewersOnly(shop.CustomerSeeder):
-    """A seeder whose entities are the customers who reviewed a live product (a join to a
-    reverse foreign key in get_queryset)."""
-
-    requirements = (Requirement("orders", minimum=2, count="orders"),)
-
-    def get_queryset(self, using):
-        return super().get_queryset(using).filter(reviews__product__status="live")
-
-
 def test_a_seeder_queryset_with_a_multi_valued_join_gives_one_row_per_entity():
     customer = new_customer("b@example.org")
     for sku in ("S1", "S2"):
         product = new_product(customer, sku)
         Review.objects.create(product=product, author=customer, rating=4, title="t", body="b")
-    registry = SeedRegistry()
-    registry.register(Customer, ReviewersOnly)
-    [step] = [s for s in build_steps(registry, mode="heavy") if s.requirement is not None]
+    step = reviewers_step(Requirement("orders", minimum=2, count="orders"))
     expected = by_join(step)
     assert len(expected) == 1
     assert by_child_count(step) == expected
@@ -255,3 +241,83 @@ def test_an_empty_in_list_gives_the_joins_rows_not_an_error(requirement):
     step = customer_step(requirement)
     expected = by_join(step)
     assert by_child_count(step) == expected
+
+
+def test_an_empty_in_list_on_the_child_rows_still_reports_every_entity_at_zero():
+    """filter=Q(orders__status__in=[]): no order qualifies, so a customer with orders counts 0,
+    below the minimum of 2, in both forms (Django answers a join whose aggregate filter is
+    empty with no rows at all on PostgreSQL and SQLite, which would miss the gap)."""
+    customer = new_customer("c@example.org")
+    Order.objects.create(number="N1", customer=customer, status="placed")
+    step = customer_step(
+        Requirement("none_filter", minimum=2, count="orders", filter=Q(orders__status__in=[]))
+    )
+    assert by_child_count(step) == [(customer.pk, "c@example.org", "c@example.org", 0)]
+    assert by_join(step) == by_child_count(step)
+    [gap] = audit_step(step, CTX)
+    assert (gap.current, gap.missing) == (0, 2)
+
+
+def test_an_empty_in_list_anded_with_another_condition_still_reports_the_gap():
+    """The same with the empty list ANDed with another condition on the order."""
+    customer = new_customer("d@example.org")
+    step = customer_step(
+        Requirement(
+            "none_filter",
+            minimum=2,
+            count="orders",
+            filter=Q(orders__status__in=[]) & Q(orders__status="placed"),
+        )
+    )
+    [gap] = audit_step(step, CTX)
+    assert (gap.current, gap.missing) == (0, 2)
+    assert customer.pk == gap.pk
+
+
+class ReviewersOnly(shop.CustomerSeeder):
+    """Customers who reviewed a live product (a reverse foreign key in get_queryset)."""
+
+    def get_queryset(self, using):
+        return super().get_queryset(using).filter(reviews__product__status="live")
+
+
+def reviewers_step(requirement: Requirement):
+    class Seeder(ReviewersOnly):
+        requirements = (requirement,)
+
+    registry = SeedRegistry()
+    registry.register(shop.Customer, Seeder)
+    [step] = [s for s in build_steps(registry, mode="heavy") if s.requirement is not None]
+    return step
+
+
+def reviewer_with_one_order():
+    customer = new_customer("b@example.org")
+    for sku in ("S1", "S2"):
+        product = new_product(customer, sku)
+        Review.objects.create(product=product, author=customer, rating=4, title="t", body="b")
+    order = Order.objects.create(number="N1", customer=customer, status="placed")
+    OrderItem.objects.create(order=order, product=product, quantity=1, unit_price=2)
+    return customer
+
+
+def test_a_seeder_queryset_with_a_multi_valued_join_counts_each_child_once_in_the_join():
+    """One order, two live reviews: each form counts the order once (the seeder's queryset
+    joined the reviews, which repeated the customer per review)."""
+    customer = reviewer_with_one_order()
+    step = reviewers_step(Requirement("orders", minimum=2, count="orders"))
+    assert by_child_count(step) == [(customer.pk, "b@example.org", "b@example.org", 1)]
+    assert by_join(step) == by_child_count(step)
+
+
+def test_a_seeder_queryset_with_a_multi_valued_join_misses_the_gap_of_a_join_count():
+    """A count that keeps the join (a filter through the order's items): the customer has
+    one qualifying order, below the minimum of 2: a gap of one."""
+    reviewer_with_one_order()
+    step = reviewers_step(
+        Requirement(
+            "orders_with_items", minimum=2, count="orders", filter=Q(orders__items__quantity__gte=1)
+        )
+    )
+    [gap] = audit_step(step, CTX)
+    assert (gap.current, gap.missing) == (1, 1)
